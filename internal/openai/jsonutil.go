@@ -1,0 +1,299 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// node is one JSON value inside a document being decoded: its bytes, where
+// they start in the document and the field path that leads to it.
+type node struct {
+	raw  []byte // the value, without surrounding white space; never empty
+	off  int    // byte offset of raw[0] in decoder.data
+	path string // e.g. messages[3].content[1]
+}
+
+// member is one member of a JSON object.
+type member struct {
+	key string
+	node
+}
+
+// kind names the JSON type of the value, as used in error messages.
+func (n node) kind() string {
+	switch n.raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	}
+	return "number"
+}
+
+func (n node) isNull() bool { return n.raw[0] == 'n' }
+
+func joinKey(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func joinIndex(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// errMalformed is returned by the scanning helpers below when they meet
+// bytes that are not JSON. Every entry point checks the syntax first, so it
+// means a bug here rather than bad input.
+var errMalformed = errors.New("malformed JSON")
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string that starts at b[i].
+func skipString(b []byte, i int) (int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, errMalformed
+	}
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, nil
+		}
+	}
+	return 0, errMalformed
+}
+
+// skipValue returns the index just past the value that starts at b[i]. It
+// does not recurse, so arbitrarily deep input cannot exhaust the stack.
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errMalformed
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				end, err := skipString(b, i)
+				if err != nil {
+					return 0, err
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, nil
+				}
+			}
+			i++
+		}
+		return 0, errMalformed
+	}
+	// A literal: true, false, null or a number.
+	start := i
+	for i < len(b) && !isSpace(b[i]) && b[i] != ',' && b[i] != '}' && b[i] != ']' {
+		i++
+	}
+	if i == start {
+		return 0, errMalformed
+	}
+	return i, nil
+}
+
+// unquote decodes the JSON string s, taking a shortcut for plain ASCII.
+func unquote(s []byte) (string, error) {
+	plain := len(s) >= 2
+	for _, c := range s[1 : len(s)-1] {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(s[1 : len(s)-1]), nil
+	}
+	var v string
+	if err := json.Unmarshal(s, &v); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+// checkSyntax reports the first syntax error in data with its byte offset,
+// or -1 and nil when data is one well-formed JSON value.
+func checkSyntax(data []byte) (int, error) {
+	if json.Valid(data) {
+		return -1, nil
+	}
+	var raw json.RawMessage
+	err := json.Unmarshal(data, &raw)
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return 0, errMalformed
+	}
+	// Offset counts the bytes read, including the offending one; point at
+	// it, or just past the end for a truncated document.
+	off := int(se.Offset)
+	if off > 0 && off <= len(data) && !bytes.Contains([]byte(se.Error()), []byte("unexpected end")) {
+		off--
+	}
+	return off, se
+}
+
+// checkDepth returns the offset of the first bracket that opens a level
+// deeper than maxDepth, or -1. It only counts brackets outside strings, so it
+// is safe on malformed input.
+func checkDepth(data []byte, maxDepth int) int {
+	depth := 0
+	inString, escaped := false, false
+	for i, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > maxDepth {
+				return i
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return -1
+}
+
+// position converts a byte offset in data into a 1-based line and column.
+// Columns count bytes, as Go's own tools do.
+func position(data []byte, off int) (line, col int) {
+	if off < 0 {
+		return 0, 0
+	}
+	if off > len(data) {
+		off = len(data)
+	}
+	before := data[:off]
+	line = 1 + bytes.Count(before, []byte{'\n'})
+	col = off - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// objectWriter writes a JSON object member by member, in the order given,
+// followed by any extra members sorted by name.
+type objectWriter struct {
+	buf []byte
+	err error
+}
+
+func newObjectWriter() *objectWriter { return &objectWriter{buf: append(make([]byte, 0, 128), '{')} }
+
+func (w *objectWriter) key(k string) {
+	if len(w.buf) > 1 {
+		w.buf = append(w.buf, ',')
+	}
+	kb, _ := json.Marshal(k) // a string always marshals
+	w.buf = append(w.buf, kb...)
+	w.buf = append(w.buf, ':')
+}
+
+// field writes key with the JSON encoding of v.
+func (w *objectWriter) field(k string, v any) {
+	if w.err != nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.err = fmt.Errorf("%s: %w", k, err)
+		return
+	}
+	w.key(k)
+	w.buf = append(w.buf, b...)
+}
+
+// raw writes key with an already encoded value; an empty value is null.
+func (w *objectWriter) raw(k string, v json.RawMessage) {
+	if w.err != nil {
+		return
+	}
+	if len(v) == 0 {
+		w.key(k)
+		w.buf = append(w.buf, "null"...)
+		return
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, v); err != nil {
+		w.err = fmt.Errorf("%s: invalid JSON in extra member", k)
+		return
+	}
+	w.key(k)
+	w.buf = append(w.buf, out.Bytes()...)
+}
+
+// extra writes the members of extra that known does not claim, sorted by
+// name so that the output is deterministic.
+func (w *objectWriter) extra(extra map[string]json.RawMessage, known map[string]bool) {
+	if len(extra) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		if !known[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.raw(k, extra[k])
+	}
+}
+
+func (w *objectWriter) bytes() ([]byte, error) {
+	if w.err != nil {
+		return nil, w.err
+	}
+	return append(w.buf, '}'), nil
+}
+
+func keySet(keys ...string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
