@@ -26,10 +26,13 @@ const (
 	TextChanged      ChangeKind = "text_changed"
 	ExamplesAdded    ChangeKind = "examples_added"
 	ExamplesRemoved  ChangeKind = "examples_removed"
+	// ExamplesChanged marks examples kept (same title, or same
+	// conversation) whose conversation, labels or title changed.
+	ExamplesChanged ChangeKind = "examples_changed"
 )
 
 // ChangeKinds lists every change kind in display order.
-var ChangeKinds = []ChangeKind{Added, Removed, Renamed, Moved, TitleChanged, AuthorityChanged, KindChanged, TextChanged, ExamplesAdded, ExamplesRemoved}
+var ChangeKinds = []ChangeKind{Added, Removed, Renamed, Moved, TitleChanged, AuthorityChanged, KindChanged, TextChanged, ExamplesAdded, ExamplesRemoved, ExamplesChanged}
 
 // RenameThreshold is the word-diff similarity at or above which a removed
 // clause and an added one are taken for one clause under a new id.
@@ -84,6 +87,7 @@ type Change struct {
 	WordDiff        []DiffSegment `json:"word_diff,omitempty"`
 	ExamplesAdded   []string      `json:"examples_added,omitempty"`
 	ExamplesRemoved []string      `json:"examples_removed,omitempty"`
+	ExamplesChanged []string      `json:"examples_changed,omitempty"`
 }
 
 // Has reports whether the change includes kind k.
@@ -126,6 +130,7 @@ type DiffSummary struct {
 	TextChanged      int `json:"text_changed"`
 	ExamplesAdded    int `json:"examples_added"`
 	ExamplesRemoved  int `json:"examples_removed"`
+	ExamplesChanged  int `json:"examples_changed"`
 }
 
 // Count returns the number of changes of kind k.
@@ -151,6 +156,8 @@ func (s DiffSummary) Count(k ChangeKind) int {
 		return s.ExamplesAdded
 	case ExamplesRemoved:
 		return s.ExamplesRemoved
+	case ExamplesChanged:
+		return s.ExamplesChanged
 	}
 	return 0
 }
@@ -177,6 +184,8 @@ func (s *DiffSummary) add(k ChangeKind) {
 		s.ExamplesAdded++
 	case ExamplesRemoved:
 		s.ExamplesRemoved++
+	case ExamplesChanged:
+		s.ExamplesChanged++
 	}
 }
 
@@ -187,7 +196,8 @@ func (s *DiffSummary) add(k ChangeKind) {
 // nearly so (RenameThreshold). For each pair Diff reports a new parent,
 // title, authority or kind, a changed text (Body: the prose without its
 // examples, compared word by word, so that reflowing a paragraph is no
-// change) and added or removed examples.
+// change), and examples added, removed or changed (examples are paired by
+// title, then by conversation).
 //
 // Authority is compared as written and as it governs the clause (its own or
 // the nearest enclosing clause's), and reported on the clauses that declare
@@ -444,12 +454,15 @@ func (d *differ) compare(o, n *Section) Change {
 			c.WordDiff = append(c.WordDiff, DiffSegment{Op: s.op, Text: strings.Join(s.words, " ")})
 		}
 	}
-	c.ExamplesAdded, c.ExamplesRemoved = diffExamples(o.Examples, n.Examples)
+	c.ExamplesAdded, c.ExamplesRemoved, c.ExamplesChanged = diffExamples(o.Examples, n.Examples)
 	if len(c.ExamplesAdded) > 0 {
 		c.Kinds = append(c.Kinds, ExamplesAdded)
 	}
 	if len(c.ExamplesRemoved) > 0 {
 		c.Kinds = append(c.Kinds, ExamplesRemoved)
+	}
+	if len(c.ExamplesChanged) > 0 {
+		c.Kinds = append(c.Kinds, ExamplesChanged)
 	}
 	return c
 }
@@ -558,13 +571,16 @@ func tokenIndex(r rune) int {
 
 // diffExamples pairs examples by title, then the rest by conversation,
 // and returns the titles of those left over in new (added) and in old
-// (removed), in document order.
-func diffExamples(old, new []*Example) (added, removed []string) {
+// (removed), and of the pairs that differ (changed), in document order.
+func diffExamples(old, new []*Example) (added, removed, changed []string) {
+	oldFor := make([]int, len(new))
 	usedOld := make([]bool, len(old))
-	matched := make([]bool, len(new))
+	for j := range oldFor {
+		oldFor[j] = -1
+	}
 	pair := func(key func(*Example) string) {
 		for j, ne := range new {
-			if matched[j] {
+			if oldFor[j] >= 0 {
 				continue
 			}
 			k := key(ne)
@@ -573,17 +589,21 @@ func diffExamples(old, new []*Example) (added, removed []string) {
 			}
 			for i, oe := range old {
 				if !usedOld[i] && key(oe) == k {
-					usedOld[i], matched[j] = true, true
+					usedOld[i], oldFor[j] = true, i
 					break
 				}
 			}
 		}
 	}
-	pair(func(e *Example) string { return normSpace(e.Title) })
+	title := func(e *Example) string { return normSpace(e.Title) }
+	pair(title)
 	pair(conversationKey)
 	for j, ne := range new {
-		if !matched[j] {
+		switch i := oldFor[j]; {
+		case i < 0:
 			added = append(added, exampleName(ne))
+		case title(old[i]) != title(ne) || conversationKey(old[i]) != conversationKey(ne):
+			changed = append(changed, exampleName(ne))
 		}
 	}
 	for i, oe := range old {
@@ -591,7 +611,7 @@ func diffExamples(old, new []*Example) (added, removed []string) {
 			removed = append(removed, exampleName(oe))
 		}
 	}
-	return added, removed
+	return added, removed, changed
 }
 
 // conversationKey is an example's turns and candidates with whitespace
@@ -702,6 +722,9 @@ func FormatDiff(d *SpecDiff, opts DiffTextOptions) string {
 		for _, t := range c.ExamplesRemoved {
 			fmt.Fprintf(&b, "    - example: %s\n", t)
 		}
+		for _, t := range c.ExamplesChanged {
+			fmt.Fprintf(&b, "    ~ example: %s\n", t)
+		}
 	}
 	b.WriteString("\n" + summaryLine(d.Summary) + "\n")
 	return b.String()
@@ -738,11 +761,21 @@ func summaryLine(s DiffSummary) string {
 	}
 	var parts []string
 	for _, k := range ChangeKinds {
-		if n := s.Count(k); n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(k), "_", " ")))
+		n := s.Count(k)
+		if n == 0 {
+			continue
 		}
+		name := strings.ReplaceAll(string(k), "_", " ")
+		if strings.HasPrefix(name, "examples ") {
+			name = "with " + name
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", n, name))
 	}
-	return fmt.Sprintf("%d of %d clauses changed (%s); %d unchanged", s.Changed, max(s.OldClauses, s.NewClauses), strings.Join(parts, ", "), s.Unchanged)
+	clauses := "clauses"
+	if s.Changed == 1 {
+		clauses = "clause"
+	}
+	return fmt.Sprintf("%d %s changed: %s; %d unchanged (%d clauses -> %d)", s.Changed, clauses, strings.Join(parts, ", "), s.Unchanged, s.OldClauses, s.NewClauses)
 }
 
 // compactWordDiff renders a word diff as lines of [-deleted-]{+inserted+}

@@ -206,7 +206,7 @@ func collapseBlankLines(s string) string {
 func (s *Spec) renderExample(b *strings.Builder, ex *Example) {
 	fmt.Fprintf(b, "\nExample: %s\n", s.modelText(ex.Title))
 	for _, t := range ex.Turns {
-		fmt.Fprintf(b, "%s: %s\n", turnLabel(t), indentText(t.Text))
+		fmt.Fprintf(b, "%s:%s\n", turnLabel(t), indentText(t.Text))
 	}
 	for _, c := range ex.Candidates {
 		verdict := map[Label]string{Good: "Good response", Bad: "Bad response", OK: "Acceptable response"}[c.Label]
@@ -223,7 +223,7 @@ func (s *Spec) renderExample(b *strings.Builder, ex *Example) {
 		if len(why) > 0 {
 			verdict += " (" + strings.Join(why, "; ") + ")"
 		}
-		fmt.Fprintf(b, "%s: %s\n", verdict, indentText(c.Turn.Text))
+		fmt.Fprintf(b, "%s:%s\n", verdict, indentText(c.Turn.Text))
 	}
 }
 
@@ -238,9 +238,11 @@ func turnLabel(t *Turn) string {
 	return l
 }
 
+// indentText puts a one-line text after the label and a longer one on
+// indented lines below it.
 func indentText(s string) string {
 	if !strings.Contains(s, "\n") {
-		return s
+		return " " + s
 	}
 	return "\n  " + strings.ReplaceAll(s, "\n", "\n  ")
 }

@@ -71,7 +71,7 @@ func loadOpenAI(t testing.TB, name string) (*spec.Spec, []spec.Problem) {
 func TestOpenAIReleases(t *testing.T) {
 	type want struct {
 		clauses, examples, turns, untrusted, good, bad, ok, cites, errors int
-		authorities                                                     map[spec.Authority]int
+		authorities                                                       map[spec.Authority]int
 	}
 	cases := map[string]want{
 		// grep -c '^\*\*Example\*\*' and grep -o '<!-- GOOD' etc.
@@ -110,7 +110,9 @@ func TestOpenAIReleases(t *testing.T) {
 	}
 }
 
-func fmtWant(v any) string { return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(sprint(v), "\n", " "), "\t", " ")) }
+func fmtWant(v any) string {
+	return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(sprint(v), "\n", " "), "\t", " "))
+}
 
 // TestOpenAIDetails checks single facts of the latest release: a tool
 // turn keeps its attributes, untrusted spans cover the right text, and a
