@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // node is one JSON value inside a document being decoded: its bytes, where
@@ -126,17 +127,22 @@ func skipValue(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-// unquote decodes the JSON string s, taking a shortcut for plain ASCII.
+// unquote decodes the JSON string s, taking a shortcut when it has no
+// escapes and is valid UTF-8 (encoding/json replaces invalid bytes).
 func unquote(s []byte) (string, error) {
-	plain := len(s) >= 2
-	for _, c := range s[1 : len(s)-1] {
-		if c == '\\' || c < 0x20 || c >= 0x80 {
+	if len(s) < 2 {
+		return "", errMalformed
+	}
+	body := s[1 : len(s)-1]
+	plain := true
+	for _, c := range body {
+		if c == '\\' || c < 0x20 {
 			plain = false
 			break
 		}
 	}
-	if plain {
-		return string(s[1 : len(s)-1]), nil
+	if plain && utf8.Valid(body) {
+		return string(body), nil
 	}
 	var v string
 	if err := json.Unmarshal(s, &v); err != nil {

@@ -111,7 +111,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a message without validating it: unknown roles and
 // part types are kept. Use DecodeConversation to validate.
 func (m *Message) UnmarshalJSON(data []byte) error {
-	d, n, err := newDecoder(data, false, "")
+	d, n, err := newDecoder(data, false)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (c Content) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes any of the three forms without validating parts.
 func (c *Content) UnmarshalJSON(data []byte) error {
-	d, n, err := newDecoder(data, false, "")
+	d, n, err := newDecoder(data, false)
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (p ContentPart) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a part of any type without validating it.
 func (p *ContentPart) UnmarshalJSON(data []byte) error {
-	d, n, err := newDecoder(data, false, "")
+	d, n, err := newDecoder(data, false)
 	if err != nil {
 		return err
 	}
@@ -252,9 +252,9 @@ type File struct {
 // ToolCall is one call in an assistant message's tool_calls.
 type ToolCall struct {
 	ID       string          `json:"id"`
-	Type     string          `json:"type"`               // function or custom
-	Function FunctionCall    `json:"function,omitzero"`  // type function
-	Custom   *CustomToolCall `json:"custom,omitempty"`   // type custom
+	Type     string          `json:"type"`              // function or custom
+	Function FunctionCall    `json:"function,omitzero"` // type function
+	Custom   *CustomToolCall `json:"custom,omitempty"`  // type custom
 }
 
 // FunctionCall is a call of a function tool, and the legacy function_call

@@ -82,7 +82,7 @@ func (r ChatRequest) MarshalJSON() ([]byte, error) {
 // names match exactly, as OpenAI matches them. Messages are decoded but not
 // validated; DecodeConversation validates.
 func (r *ChatRequest) UnmarshalJSON(data []byte) error {
-	d, n, err := newDecoder(data, false, "")
+	d, n, err := newDecoder(data, false)
 	if err != nil {
 		return err
 	}

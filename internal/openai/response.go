@@ -147,8 +147,9 @@ type ToolCallDelta struct {
 	Function *FunctionCallDelta `json:"function,omitempty"`
 }
 
-// FunctionCallDelta is a piece of a function call.
+// FunctionCallDelta is a piece of a function call. Arguments is written even
+// when empty, as OpenAI writes it, since clients concatenate it.
 type FunctionCallDelta struct {
 	Name      string `json:"name,omitempty"`
-	Arguments string `json:"arguments,omitempty"`
+	Arguments string `json:"arguments"`
 }

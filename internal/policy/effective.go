@@ -172,18 +172,18 @@ func (p *Policy) apply(ch DefaultChange, by string, auth spec.Authority, file st
 		c.SetBy = by
 	}
 	o.Accepted = true
-	o.Reason = fmt.Sprintf("#%s is a %s-level %s: a %s may %s it", c.ID, c.Authority, c.Kind, by, verb(o.Action))
+	o.Reason = fmt.Sprintf("#%s is a %s-level %s: a %s may %s", c.ID, c.Authority, c.Kind, by, verb(o.Action))
 	p.Overrides = append(p.Overrides, o)
 }
 
 func verb(action string) string {
 	switch action {
 	case "off":
-		return "turn off"
+		return "turn it off"
 	case "set":
-		return "change"
+		return "change it"
 	}
-	return action
+	return "lock it"
 }
 
 // CheckDeveloper lints a developer policy against a spec: each entry that

@@ -55,21 +55,36 @@ func New() *Detector { return &Detector{MinScore: DefaultMinScore} }
 // ID returns "detect.injection".
 func (*Detector) ID() string { return ID }
 
-var pool = sync.Pool{New: func() any { return new(textnorm.Text) }}
+// state is the scratch space of one Detect call, pooled.
+type state struct {
+	text textnorm.Text
+	occ  []occurrence
+}
+
+// occurrence is an anchor word at pos in the folded text.
+type occurrence struct {
+	pos   int
+	rules uint64
+}
+
+var pool = sync.Pool{New: func() any { return new(state) }}
+
+// maxPooled is the largest folded text whose buffers go back to the pool.
+const maxPooled = 1 << 20
 
 // Detect returns one finding per sentence or line that carries an injected
 // instruction, with the span of that sentence or line in text.
 func (d *Detector) Detect(text string) []detect.Finding {
-	t := pool.Get().(*textnorm.Text)
-	defer pool.Put(t)
-	t.Reset(text)
+	st := pool.Get().(*state)
+	st.text.Reset(text)
+	n := st.text.Norm
 	var out []detect.Finding
-	scan(t.Norm, func(seg segment) {
-		h, ok := evaluate(t.Norm, seg)
+	st.scan(n, func(seg segment, occ []occurrence) {
+		h, ok := evaluate(n, seg, occ)
 		if !ok || h.score < d.MinScore {
 			return
 		}
-		start, end := t.Span(h.start, h.end)
+		start, end := st.text.Span(h.start, h.end)
 		out = append(out, detect.Finding{
 			Detector: ID,
 			Clause:   Clause,
@@ -80,43 +95,47 @@ func (d *Detector) Detect(text string) []detect.Finding {
 			Evidence: h.evidence,
 		})
 	})
+	if cap(st.text.Norm) <= maxPooled {
+		pool.Put(st)
+	}
 	return out
 }
 
-// segment is one sentence or line of folded text, Norm[start:end], with the
-// rules whose trigger words it contains.
+// segment is one sentence or line of folded text, Norm[start:end].
 type segment struct {
 	start, end int
-	lineStart  bool // the segment begins a line
-	rules      uint64
+	lineStart  bool   // the segment begins a line
+	sentence   uint64 // sentence rules triggered by its words
+	needs      uint64 // rules whose needs its words meet
 }
 
-// scan cuts n into sentences and lines and calls fn for each that contains a
-// trigger word. A sentence ends at a line break or after '.', '!' or '?'
-// followed by a space.
-func scan(n []byte, fn func(segment)) {
+// scan cuts n into sentences and lines and calls fn for each that contains
+// an anchor or trigger word, with the anchor words in it. A sentence ends at
+// a line break or after '.', '!' or '?' followed by a space.
+func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 	seg := segment{lineStart: true}
+	st.occ = st.occ[:0]
 	word := -1
 	flush := func(end int) {
-		if seg.rules != 0 {
+		if seg.sentence != 0 || len(st.occ) > 0 {
 			seg.end = end
-			fn(seg)
+			fn(seg, st.occ)
 		}
+		st.occ = st.occ[:0]
 	}
 	for i := 0; i <= len(n); i++ {
 		var c byte = '\n'
 		if i < len(n) {
 			c = n[i]
 		}
-		isWord := 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '\'' || c == '_' || c >= 0x80
-		if isWord {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '\'' || c == '_' || c >= 0x80 {
 			if word < 0 {
 				word = i
 			}
 			continue
 		}
 		if word >= 0 {
-			seg.rules |= triggers[string(n[word:i])]
+			st.lookup(&seg, n, word, i)
 			word = -1
 		}
 		switch {
@@ -135,6 +154,32 @@ func scan(n []byte, fn func(segment)) {
 	}
 }
 
+// lookup records the word n[start:end] in seg. Quotes around it are not
+// part of the word, and a possessive "'s" is looked up with and without.
+func (st *state) lookup(seg *segment, n []byte, start, end int) {
+	for start < end && n[start] == '\'' {
+		start++
+	}
+	for end > start && n[end-1] == '\'' {
+		end--
+	}
+	if start == end {
+		return
+	}
+	e := index[string(n[start:end])]
+	if end-start > 2 && n[end-1] == 's' && n[end-2] == '\'' {
+		stem := index[string(n[start:end-2])]
+		e.anchor |= stem.anchor
+		e.sentence |= stem.sentence
+		e.needs |= stem.needs
+	}
+	seg.sentence |= e.sentence
+	seg.needs |= e.needs
+	if e.anchor != 0 {
+		st.occ = append(st.occ, occurrence{start, e.anchor})
+	}
+}
+
 // hit is the verdict on one segment.
 type hit struct {
 	score      float64
@@ -142,31 +187,46 @@ type hit struct {
 	evidence   string
 }
 
-// evaluate runs the rules triggered in seg and combines the ones that match:
-// the strongest names the evidence, and the scores combine as independent
-// signals (1 - Π(1-s)), capped at 0.99.
-func evaluate(n []byte, seg segment) (hit, bool) {
+// evaluate tries the rules anchored at each occurrence and the sentence
+// rules triggered in seg, each rule at most once, and combines the ones that
+// match: the strongest names the evidence, and the scores combine as
+// independent signals (1 - Π(1-s)), capped at 0.99.
+func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 	s := n[seg.start:seg.end]
 	var (
+		done      uint64
 		best      *rule
 		bestScore float64
 		miss      = 1.0
 		ms, me    = -1, -1
 	)
-	for set := seg.rules; set != 0; set &= set - 1 {
-		r := &rules[bits.TrailingZeros64(set)]
+	try := func(i, at int) {
+		r := &rules[i]
 		if r.lineStart && !seg.lineStart {
-			continue
+			return
 		}
-		loc := r.re.FindIndex(s)
+		if r.prev != nil && !r.prev.Match(s[max(0, at-maxPrev):at]) {
+			return
+		}
+		limit := maxWordMatch
+		if r.bol {
+			limit = maxSentenceMatch
+		}
+		loc := r.re.FindIndex(s[at:min(len(s), at+limit)])
 		if loc == nil {
-			continue
+			return
 		}
-		if !r.qualifies(s) {
-			continue
+		a, b := at+loc[0], at+loc[1]
+		near := s[max(0, a-window):min(len(s), b+window)]
+		if r.bol {
+			near = s[:min(len(s), maxSentenceMatch)]
 		}
+		if !r.qualifies(near) {
+			return
+		}
+		done |= 1 << i
 		score := r.score
-		if r.boost != nil && r.boost.Match(s) {
+		if r.boost.match(near) {
 			score += r.boostBy
 		}
 		score = min(score, 0.99)
@@ -174,10 +234,24 @@ func evaluate(n []byte, seg segment) (hit, bool) {
 		if score > bestScore {
 			best, bestScore = r, score
 		}
-		if ms < 0 || loc[0] < ms {
-			ms = loc[0]
+		if ms < 0 || a < ms {
+			ms = a
 		}
-		me = max(me, loc[1])
+		me = max(me, b)
+	}
+	allowed := seg.needs | noNeeds
+	for _, o := range occ {
+		for set := o.rules & allowed &^ done; set != 0; set &= set - 1 {
+			try(bits.TrailingZeros64(set), o.pos-seg.start)
+		}
+	}
+	if set := seg.sentence & allowed &^ done; set != 0 {
+		first := firstWord(s)
+		for ; set != 0; set &= set - 1 {
+			if i := bits.TrailingZeros64(set); rules[i].first[string(first)] {
+				try(i, 0)
+			}
+		}
 	}
 	if best == nil {
 		return hit{}, false
@@ -203,6 +277,23 @@ func evaluate(n []byte, seg segment) (hit, bool) {
 		end:      seg.start + b,
 		evidence: best.name,
 	}, true
+}
+
+// firstWord returns the first word of a sentence, after what the bol
+// pattern lets open a line (bullets, quotes, numbering), without quotes.
+func firstWord(s []byte) []byte {
+	i := 0
+	for i < len(s) && i < 8 && !('a' <= s[i] && s[i] <= 'z') {
+		i++
+	}
+	j := i
+	for j < len(s) && ('a' <= s[j] && s[j] <= 'z' || s[j] == '\'') {
+		j++
+	}
+	for j > i && s[j-1] == '\'' {
+		j--
+	}
+	return s[i:j]
 }
 
 // runeStart moves i back to the first byte of the rune that holds it.

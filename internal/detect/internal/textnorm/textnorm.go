@@ -142,9 +142,9 @@ func fold(r rune) rune {
 		r >= 0x202A && r <= 0x202E, // bidi embeddings and overrides
 		r >= 0x2060 && r <= 0x206F, // word joiner, invisible operators, bidi isolates
 		r == 0x3164, r == 0xFEFF, r == 0xFFA0,
-		r >= 0xFE00 && r <= 0xFE0F,     // variation selectors
-		r >= 0xE0100 && r <= 0xE01EF,   // variation selectors supplement
-		r == 0xE0001, r == 0xE007F:     // tag begin/cancel
+		r >= 0xFE00 && r <= 0xFE0F,   // variation selectors
+		r >= 0xE0100 && r <= 0xE01EF, // variation selectors supplement
+		r == 0xE0001, r == 0xE007F:   // tag begin/cancel
 		return -1
 	case r >= 0xE0020 && r <= 0xE007E: // tag characters smuggle ASCII
 		return r - 0xE0000
@@ -179,7 +179,7 @@ var lookalike = map[rune]rune{
 	0x201C: '"', 0x201D: '"', 0x201E: '"', 0x201F: '"', 0x2033: '"', 0x00AB: '"', 0x00BB: '"',
 	0x2010: '-', 0x2011: '-', 0x2012: '-', 0x2013: '-', 0x2014: '-', 0x2015: '-', 0x2212: '-',
 	0x2024: '.', 0x2026: '.', 0xFE52: '.', 0x3002: '.',
-	0x2044: '/', 0x2215: '/',
+	0x2044: '/', 0x2215: '/', 0x2581: '_',
 	0xFE64: '<', 0xFE65: '>', 0x2039: '<', 0x203A: '>', 0x2329: '<', 0x232A: '>', 0x27E8: '<', 0x27E9: '>',
 	0x01C0: '|', 0x2223: '|',
 	// Cyrillic

@@ -1,0 +1,107 @@
+package textnorm
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestFold(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Hello  World", "hello world"},
+		{"  lead and trail \t", "lead and trail"},
+		{"a\r\nb\rc\n\nd", "a\nb\nc\n\nd"},
+		{"line  \n   next", "line\nnext"},
+		{"ig\u200bno\u200dre\u2060 me\ufeff", "ignore me"},
+		{"\uff29\uff47\uff4e\uff4f\uff52\uff45", "ignore"},
+		{"\u3000wide\u3000space", "wide space"},
+		{"caf\u00e9 \u00c9T\u00c9", "caf\u00e9 \u00e9t\u00e9"},
+		{"don\u2019t \u201cquote\u201d \u2014 dash", "don't \"quote\" - dash"},
+		{"\u0456gn\u043er\u0435", "ignore"},
+		{"\U0001d422\U0001d420\U0001d427", "ign"},
+		{"\u24be\u24d6\u24dd", "ign"},
+		{"x\U000e0069\U000e0067\U000e006ey", "xigny"},
+		{"bad\xffbyte", "badbyte"},
+		{"tab\tand\u00a0nbsp", "tab and nbsp"},
+		{"a\u2028b", "a\nb"},
+		{"", ""},
+	} {
+		var x Text
+		x.Reset(tc.in)
+		if got := string(x.Norm); got != tc.want {
+			t.Errorf("fold(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSpan(t *testing.T) {
+	src := "  \uff29gnore\u200b  ALL\xff previous!"
+	var x Text
+	x.Reset(src)
+	n := string(x.Norm)
+	if n != "ignore all previous!" {
+		t.Fatalf("fold = %q", n)
+	}
+	for _, tc := range []struct{ sub, want string }{
+		{"ignore", "\uff29gnore"},
+		{"ignore all", "\uff29gnore\u200b  ALL"},
+		{"all previous", "ALL\xff previous"},
+		{"!", "!"},
+	} {
+		i := strings.Index(n, tc.sub)
+		s, e := x.Span(i, i+len(tc.sub))
+		if got := src[s:e]; got != tc.want {
+			t.Errorf("span of %q = %q, want %q", tc.sub, got, tc.want)
+		}
+	}
+	if s, e := x.Span(len(n), len(n)); s != len(src) || e != len(src) {
+		t.Errorf("span at end = [%d,%d), want [%d,%d)", s, e, len(src), len(src))
+	}
+}
+
+func TestReuse(t *testing.T) {
+	var x Text
+	x.Reset(strings.Repeat("long text ", 100))
+	x.Reset("Short")
+	if string(x.Norm) != "short" || x.Source() != "Short" {
+		t.Errorf("after reuse: %q from %q", x.Norm, x.Source())
+	}
+}
+
+// FuzzReset checks that folding never panics, yields valid UTF-8 and maps
+// every byte back to a unit boundary of the source, in order.
+func FuzzReset(f *testing.F) {
+	for _, s := range []string{"Hello", "\uff29\u200b\xff\r\n", "\U000e0041\U0001d400", "a  \t b\n\n c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		var x Text
+		x.Reset(src)
+		if !utf8.Valid(x.Norm) {
+			t.Fatalf("folded text is not valid UTF-8: %q", x.Norm)
+		}
+		bounds := map[int]bool{len(src): true}
+		for i := 0; i < len(src); {
+			bounds[i] = true
+			_, w := utf8.DecodeRuneInString(src[i:])
+			i += w
+		}
+		prev := 0
+		for i := range x.Norm {
+			s, e := x.Span(i, i+1)
+			if !bounds[s] || !bounds[e] || s < prev || e <= s || e > len(src) {
+				t.Fatalf("byte %d maps to [%d,%d) (prev %d) in %q", i, s, e, prev, src)
+			}
+			prev = s
+		}
+	})
+}
+
+func BenchmarkReset(b *testing.B) {
+	src := strings.Repeat("Hello David, your card was charged $45.00. If you have questions, reply.\n", 1400)
+	var x Text
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		x.Reset(src)
+	}
+}

@@ -1,0 +1,28 @@
+package rolespoof
+
+import (
+	"testing"
+
+	"github.com/modelspec/modelspec/internal/detect/detecttest"
+)
+
+// FuzzDetect checks that Detect never panics and that every finding keeps
+// the Finding contract, starting from the case corpus.
+func FuzzDetect(f *testing.F) {
+	cs, err := detecttest.LoadCases("testdata/cases.jsonl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range cs {
+		f.Add(c.Text)
+	}
+	f.Add("\xff<|im_start|>\xfe\n\nHuman:\x00")
+	f.Add("<system a='1'>x y</system><sys>")
+	d := &Detector{} // every finding
+	f.Fuzz(func(t *testing.T, text string) {
+		fs := d.Detect(text)
+		if err := detecttest.Check(text, fs, ID, Clause, Category); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
