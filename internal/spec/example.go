@@ -99,6 +99,9 @@ func (r *exampleReader) opens(name string) bool {
 func (r *exampleReader) open(ln line, name, attrs, comment string) {
 	pos := Pos{ln.n, runeCol(ln.text, strings.Index(ln.text, "<"))}
 	switch {
+	case (name == "untrusted" || name == "settings") && r.turn == nil:
+		r.p.problem(pos, Error, CodeUnexpectedTag, "<%s> outside a turn: put it inside <developer>, <user> or another role", name)
+		return
 	case name == "untrusted":
 		if r.untrusted != nil {
 			r.p.problem(pos, Error, CodeUnexpectedTag, "<untrusted> inside <untrusted> (opened at line %d)", r.untrusted.Line)
