@@ -74,11 +74,26 @@ With no spec file, every command uses the built-in default spec.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
-	root.AddCommand(newSpecCmd(), newCheckCmd(), newPolicyCmd())
+	group(root, newSpecCmd(), newCheckCmd(), newPolicyCmd())
 	return root
 }
 
-// exactArgs and rangeArgs wrap cobra's checks so that a wrong number of
+// group makes a command that only holds subcommands: given no arguments it
+// prints its help, given an unknown subcommand it fails with exit 2 (cobra
+// would print the help and exit 0).
+func group(c *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
+		}
+		return c.Help()
+	}
+	c.AddCommand(subs...)
+	return c
+}
+
+// rangeArgs wraps cobra's checks so that a wrong number of
 // arguments is a usage error (exit 2).
 func rangeArgs(lo, hi int) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {

@@ -12,12 +12,10 @@ import (
 )
 
 func newPolicyCmd() *cobra.Command {
-	c := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "policy",
 		Short: "Check developer policies against a spec",
-	}
-	c.AddCommand(newPolicyLintCmd())
-	return c
+	}, newPolicyLintCmd())
 }
 
 type policyLintParams struct {

@@ -14,12 +14,10 @@ import (
 )
 
 func newSpecCmd() *cobra.Command {
-	c := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "spec",
 		Short: "Lint, show, render, diff and extract examples from a spec",
-	}
-	c.AddCommand(newSpecLintCmd(), newSpecShowCmd(), newSpecRenderCmd(), newSpecExamplesCmd(), newSpecDiffCmd())
-	return c
+	}, newSpecLintCmd(), newSpecShowCmd(), newSpecRenderCmd(), newSpecExamplesCmd(), newSpecDiffCmd())
 }
 
 // loadSpec loads one spec ("" for the built-in one) and fails on an I/O

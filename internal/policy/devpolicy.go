@@ -169,6 +169,10 @@ func positions(src []byte) map[string]spec.Pos {
 	}
 	for _, doc := range f.Docs {
 		ast.Walk(visitor(func(n ast.Node) {
+			// A problem with "clause: x" points at x, not at the colon.
+			if mv, ok := n.(*ast.MappingValueNode); ok {
+				n = mv.Value
+			}
 			if tok := n.GetToken(); tok != nil && tok.Position != nil {
 				p := n.GetPath()
 				if _, seen := out[p]; !seen {

@@ -52,7 +52,8 @@ func (p *parser) addExample(open line, body []line) {
 }
 
 func (r *exampleReader) line(ln line) {
-	if len(ln.text) < maxLine {
+	// Only a line that starts with < can be a tag.
+	if len(ln.text) < maxLine && strings.HasPrefix(strings.TrimLeft(ln.text, " \t"), "<") {
 		if m := closeTagRe.FindStringSubmatch(ln.text); m != nil {
 			r.close(ln, m[1])
 			return

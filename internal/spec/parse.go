@@ -100,11 +100,11 @@ func (p *parser) run(src []byte) {
 			i = end
 			continue
 		}
-		if m := headingRe.FindStringSubmatch(ln.text); m != nil && len(ln.text) < maxLine {
+		if m := matchIf(isHeading(ln.text), headingRe, ln.text); m != nil {
 			p.heading(ln, len(m[1]), m[2])
 			continue
 		}
-		if m := exampleRe.FindStringSubmatch(ln.text); m != nil && len(ln.text) < maxLine {
+		if m := matchIf(strings.HasPrefix(ln.text, "**Example**"), exampleRe, ln.text); m != nil {
 			p.pendingExample(ln, m[1])
 			p.scanInline(ln)
 			continue
@@ -154,6 +154,21 @@ func (p *parser) decodeFrontMatter(text string) {
 		return
 	}
 	p.spec.Name, p.spec.Version, p.spec.Extends = fm.Name, fm.Version, fm.Extends
+}
+
+// matchIf runs re on s only when a cheap test passed and the line is not
+// too long to scan.
+func matchIf(ok bool, re *regexp.Regexp, s string) []string {
+	if !ok || len(s) >= maxLine {
+		return nil
+	}
+	return re.FindStringSubmatch(s)
+}
+
+// isHeading is a quick test before headingRe: up to three spaces, then #.
+func isHeading(s string) bool {
+	t := strings.TrimLeft(s, " ")
+	return len(s)-len(t) <= 3 && strings.HasPrefix(t, "#")
 }
 
 type fence struct {
@@ -226,7 +241,7 @@ func (p *parser) heading(ln line, level int, text string) {
 // key="quoted value".
 func (p *parser) attributes(sec *Section, block string, pos Pos) {
 	for _, f := range splitAttrs(block) {
-		at := Pos{pos.Line, pos.Col + 1 + f.off}
+		at := Pos{pos.Line, pos.Col + f.off}
 		switch {
 		case strings.HasPrefix(f.text, "#"):
 			sec.ID = f.text[1:]
@@ -320,6 +335,10 @@ func (p *parser) pendingExample(ln line, title string) {
 // scanInline records cross references and footnote markers on a prose line.
 func (p *parser) scanInline(ln line) {
 	if len(ln.text) >= maxLine {
+		return
+	}
+	// Cheap substring checks first: most lines have neither.
+	if !strings.Contains(ln.text, "](#") && !strings.Contains(ln.text, "[^") {
 		return
 	}
 	for _, m := range refRe.FindAllStringSubmatchIndex(ln.text, -1) {

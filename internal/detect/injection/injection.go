@@ -3,20 +3,32 @@
 // of command such text carries no authority, so an instruction found in it is
 // an attempted injection, whatever it asks for.
 //
-// The detector is a set of hand-written rules over folded text (see
-// internal/detect/internal/textnorm). Text is cut into sentences and lines; a
-// sentence is matched only against the rules whose trigger words it contains,
-// so that benign text costs one pass and a map lookup per word. Every rule is
-// an RE2 expression run at most once per sentence, which keeps the whole
-// detector linear in the length of the text.
+// The detector is a set of hand-written rules (rules.go) over folded text
+// (internal/detect/internal/textnorm undoes case, spacing, invisible
+// characters, fullwidth and look-alike letters). Text is cut into sentences
+// and lines. Each rule is an RE2 pattern matched anchored: a word rule at
+// each occurrence of one of its anchor words, a sentence rule at the start of
+// a sentence holding one of its trigger words, and either only when the
+// sentence holds a word the rule needs. An attempt reads a bounded window and
+// usually stops after a few bytes, so the detector is linear in the length of
+// the text, and benign text costs little more than one pass and a map lookup
+// per word.
+//
+// Each sentence yields at most one finding, spanning the sentence. Its score
+// combines the rules that matched (see combine) and its evidence names the
+// strongest. Rules on weak evidence alone (a bare task or question on its own
+// line, a sentence opening with "always" or "you must") score below
+// DefaultMinScore: they matter only together with others, or for curves.
 //
 // Like every detector it must never import net/http or database/sql and does
 // no I/O at detection time.
 package injection
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/modelspec/modelspec/internal/detect"
@@ -189,15 +201,15 @@ type hit struct {
 
 // evaluate tries the rules anchored at each occurrence and the sentence
 // rules triggered in seg, each rule at most once, and combines the ones that
-// match: the strongest names the evidence, and the scores combine as
-// independent signals (1 - Π(1-s)), capped at 0.99.
+// match (see combine); the strongest names the evidence.
 func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 	s := n[seg.start:seg.end]
 	var (
 		done      uint64
 		best      *rule
 		bestScore float64
-		miss      = 1.0
+		matches   [64]match
+		nm        int
 		ms, me    = -1, -1
 	)
 	try := func(i, at int) {
@@ -206,6 +218,9 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 			return
 		}
 		if r.prev != nil && !r.prev.Match(s[max(0, at-maxPrev):at]) {
+			return
+		}
+		if r.prevNot != nil && r.prevNot.Match(s[max(0, at-maxPrev):at]) {
 			return
 		}
 		limit := maxWordMatch
@@ -230,7 +245,8 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 			score += r.boostBy
 		}
 		score = min(score, 0.99)
-		miss *= 1 - score
+		matches[nm] = match{a, b, score}
+		nm++
 		if score > bestScore {
 			best, bestScore = r, score
 		}
@@ -272,7 +288,7 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 		b--
 	}
 	return hit{
-		score:    min(1-miss, 0.99),
+		score:    combine(matches[:nm]),
 		start:    seg.start + a,
 		end:      seg.start + b,
 		evidence: best.name,
@@ -294,6 +310,31 @@ func firstWord(s []byte) []byte {
 		j--
 	}
 	return s[i:j]
+}
+
+// match is a rule's match in a sentence.
+type match struct {
+	start, end int
+	score      float64
+}
+
+// combine scores a sentence from its matches. Matches that overlap read the
+// same words, so a cluster of overlapping matches counts once, at its best
+// score; separate clusters combine as independent signals, 1 - Π(1-s),
+// capped at 0.99.
+func combine(ms []match) float64 {
+	slices.SortFunc(ms, func(a, b match) int { return cmp.Compare(a.start, b.start) })
+	miss, best, end := 1.0, 0.0, -1
+	for _, m := range ms {
+		if m.start >= end && end >= 0 {
+			miss *= 1 - best
+			best = 0
+		}
+		best = max(best, m.score)
+		end = max(end, m.end)
+	}
+	miss *= 1 - best
+	return min(1-miss, 0.99)
 }
 
 // runeStart moves i back to the first byte of the rune that holds it.

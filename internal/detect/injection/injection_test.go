@@ -171,7 +171,8 @@ func TestAnchorsCoverMatches(t *testing.T) {
 					if p > 0 && isWordByte(s[p-1]) && s[p-1] != '\'' || s[p] == '\'' {
 						continue
 					}
-					if r.prev != nil && !r.prev.Match(s[max(0, p-maxPrev):p]) {
+					if r.prev != nil && !r.prev.Match(s[max(0, p-maxPrev):p]) ||
+						r.prevNot != nil && r.prevNot.Match(s[max(0, p-maxPrev):p]) {
 						continue
 					}
 					e := p
@@ -244,6 +245,27 @@ func TestConcurrent(t *testing.T) {
 	for range 8 {
 		if !<-done {
 			t.Error("concurrent Detect disagreed with sequential Detect")
+		}
+	}
+}
+
+// TestHotSetsHaveLiterals checks that the sets of the rules whose patterns
+// match often in benign text (a verb opening a sentence, "send", "this
+// code") start each pattern with a literal, which the regexp package finds
+// with a fast substring search instead of trying every position.
+func TestHotSetsHaveLiterals(t *testing.T) {
+	hot := []string{"reply_directive", "reply_directive_weak", "code_insertion", "exfil_conversation", "exfil_secret"}
+	for _, r := range rules {
+		if !slices.Contains(hot, r.name) {
+			continue
+		}
+		sets := append(slices.Clone(r.requires), r.unless, r.boost)
+		for _, m := range sets {
+			for _, re := range m {
+				if p, _ := re.LiteralPrefix(); p == "" {
+					t.Errorf("rule %s: pattern %q has no literal prefix", r.name, re)
+				}
+			}
 		}
 	}
 }

@@ -16,8 +16,6 @@ import (
 // TestAnchorsCoverMatches checks on the case corpus that no match is missed
 // because its first word is not an anchor.
 type rule struct {
-	first map[string]bool // sentence rules: the anchors
-
 	name     string // evidence name; several rules may share one
 	anchors  string // space-separated words a match starts with
 	bol      bool   // sentence rule: the match starts at the sentence's first word
@@ -27,6 +25,7 @@ type rule struct {
 	pattern string         // RE2 source, matched anchored
 	re      *regexp.Regexp // ^(?:pattern)
 	prev    *regexp.Regexp // word rules: must match the text just before the anchor (ends in $)
+	prevNot *regexp.Regexp // word rules: must not match the text just before the anchor
 
 	// Checked on the matched words and up to window bytes either side; for
 	// a sentence rule, on the sentence up to maxSentenceMatch bytes.
@@ -37,6 +36,8 @@ type rule struct {
 
 	score     float64
 	lineStart bool // only for a sentence that begins a line
+
+	first map[string]bool // sentence rules: the anchors, as a set
 }
 
 func (r *rule) qualifies(s []byte) bool {
@@ -50,8 +51,8 @@ func (r *rule) qualifies(s []byte) bool {
 
 // set is a disjunction of patterns, matched unanchored. Patterns that start
 // with a literal string are fast, because the regexp package then scans for
-// that string; the patterns of rules that match often in benign text are
-// written so (TestHotSetsHaveLiterals).
+// that string; the sets of rules whose patterns match often in benign text
+// are written so (TestHotSetsHaveLiterals).
 type set []*regexp.Regexp
 
 func (m set) match(s []byte) bool {
@@ -105,7 +106,7 @@ const (
 	verbsIgnore     = `(?:` + verbsIgnoreBase + `)`
 	verbsIgnoreAll  = `(?:` + verbsIgnoreBase + `|override|overriding|overwrite|bypass|bypassing|discard|discarding|neglect|abandon|set aside|throw out|scrap)`
 
-	ignoreObjects    = `(?:instructions?|prompts?|directions?|directives?|rules|guidelines|guidance|commands?|constraints|restrictions|limitations|programming|context|conversation|messages?|tasks?|requests?|content|text|input|polic(?:y|ies)|configuration|settings|orders|system prompt|system message|guardrails|filters|safeguards|principles|boundaries|ethics)`
+	ignoreObjects    = `(?:instructions?|prompts?|directions?|directives?|rules|guidelines|guidance|commands?|constraints|restrictions|limitations|programming|context|conversation|polic(?:y|ies)|system prompt|system message|guardrails|filters|safeguards|principles|boundaries|ethics)`
 	ignoreQualifiers = `(?:previous|previously given|prior|above|aforementioned|earlier|preceding|foregoing|initial|original|old|existing|current|past|former|system|developer|given|provided|other|safety|default|preset|first|last|mentioned|stated|listed|specified|ethical|content|moderation|openai|anthropic|security)`
 
 	// encodings and transformations of an answer
@@ -156,7 +157,7 @@ var rules = []rule{
 		pattern: verbsIgnoreAll + ` (?:(?:all|any|every|each|of|the|your|my|these|those|that|this|its|their) ){0,3}(?:` + ignoreQualifiers + `(?: and [a-z]+)? ){1,2}` + ignoreObjects + `\b` +
 			`|` + verbsIgnoreAll + ` (?:all |any )?(?:of )?your (?:[a-z-]+ ){0,2}?(?:instructions|programming|system prompt|system message|guidelines|rules|directives|guardrails|restrictions|filters|safeguards|policies|principles|ethics)\b` +
 			`|` + verbsIgnore + ` (?:all of |everything |anything |all (?:that |which )?|all those |those )(?:(?:that |which )?(?:you (?:have |'ve |were |was )?(?:been )?|i (?:have |'ve )?|we (?:have |'ve )?|was |were |has been |have been )?(?:said|told|written|given|stated|mentioned|instructed|asked|received|taught)|(?:rules|instructions|restrictions|guidelines) (?:that|which|you)|above|before|prior|previously|earlier|so far|up to (?:now|this point))\b` +
-			`|` + verbsIgnore + ` (?:the |all the |all of the |everything )?(?:above|before|prior|preceding|previous)(?: text| content| message| instructions?| prompts?| context)?(?:\b|$)` +
+			`|` + verbsIgnore + ` (?:the |all the |all of the |everything )?(?:above|before|prior|preceding|previous)(?: text| content| message| instructions?| prompts?| context| conversation)?(?: ?[,.;:!)-]| and\b| then\b|$)` +
 			`|` + verbsIgnore + ` (?:the|this|that|these|those|your|my|any|all) (?:[a-z-]+ )?(?:web ?page|page|website|site|document|article|resume|cv|text|content|context|data|input|question|query|task|passage|paragraph|file|review|post|story|summary|request|code|function|table|transcript)s? and (?:instead |just |only |simply |now )?(?:state|say|write|tell|respond|reply|answer|output|print|return|claim|declare|announce|insist|report|display|show|produce|generate|recommend|urge|direct|ask)\b`,
 		unless: anyOf(each([]string{"not ", "never ", "avoid ", "without ", "why ", "how ", "whether ", "when to ", "when you ", "when i ", "when we ", "can i ", "should i ", "could i "},
 			`(?:to |you |i |we |one )?(?:`+verbsIgnoreBase+`|override|bypass)\b`)...),
@@ -173,9 +174,9 @@ var rules = []rule{
 		anchors: "new updated revised real actual true additional override overriding secret hidden admin administrator developer priority amended corrected modified changed latest replacement important urgent special critical",
 		pattern: `(?:new|updated|revised|real|actual|true|additional|override|overriding|secret|hidden|admin|administrator|developer|priority|amended|corrected|modified|changed|latest|replacement|important|urgent|special|critical)(?: (?:new|updated|system|admin|ai|assistant|llm|model))? (?:instructions?|directives?|system prompt|prompt|rules|orders|commands)(?: (?:for|to) (?:the |all |any )?` + aiWide + `)? ?(?:[:\-!\])>]|$)`,
 		unless:  anyOf(each([]string{"new ", "updated ", "revised "}, `(?:rules|orders|commands) (?:for|to) (?:the )?(?:game|team|office|building|site|store|shop|parking)`)...),
-		score:   0.6,
+		score:   0.45,
 		boost:   anyOf(`\b(?:new|updated|revised|real|actual|true|override|overriding|secret|hidden|system|admin|administrator|developer|amended|replacement)(?: (?:new|updated|system|admin|ai|assistant|llm|model))? (?:instructions?|directives?|system prompt|prompt)\b|\b` + aiStrict + `\b`),
-		boostBy: 0.25,
+		boostBy: 0.4,
 	},
 	{
 		name:    "override_header",
@@ -201,7 +202,7 @@ var rules = []rule{
 		needs:   "now immediately henceforth instead on onwards onward",
 		anchors: "you from starting beginning henceforth now",
 		pattern: `you (?:must|should|shall|will|are to|need to|have to|are going to|are required to|now must) (?:now|immediately|henceforth|instead)\b(?: (?:be|act|respond|reply|answer|behave|follow|obey|ignore|only|always|never|do|say|write|output|use|include|pretend|become|switch|start|stop|refuse|comply))` +
-			`|from (?:now|this point|here|this moment) on(?:wards?)?,? (?:you|respond|reply|answer|always|only|never|speak|act|write|use|output|talk|behave|your|every|all|ignore|include|add|end|start|begin|refuse)\b` +
+			`|from (?:now|this point|here|this moment) on(?:wards?)?,? (?:you|respond|reply|answer|always|only|never|speak|act|write|use|output|talk|behave|ignore|include|add|end|start|begin|refuse)\b` +
 			`|(?:starting|beginning) (?:now|immediately|from now|from this (?:point|moment)),? (?:you|respond|reply|answer|always|only|never|ignore)\b` +
 			`|henceforth,? (?:you|respond|reply|answer|always|only|never|all|every|your)\b` +
 			`|now (?:you (?:must|are to|should|shall)|respond|reply|answer|act as|pretend|output)\b`,
@@ -211,8 +212,15 @@ var rules = []rule{
 		name:    "address_ai", // a vocative: "Note to AI:", "Dear assistant,"
 		needs:   anchorsAIWide,
 		anchors: "attention note notice message memo instruction instructions important hey hi hello dear greetings psst reminder warning alert request directive p",
-		pattern: `(?:attention|note|notice|message|memo|instructions?|important|hey|hi|hello|dear|greetings|psst|reminder|warning|alert|request|directive|p\.s\.)(?: to| for)?(?: (?:the|all|any|every|our|my|you))? ` + aiWide + `(?: (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|viewing|scanning|seeing|crawling|ingesting|handling|answering|who|that|which)\b| ?[:,!\-)]| ?\.$|$)`,
+		pattern: `(?:attention|note|notice|message|memo|instructions?|important|hey|hi|hello|dear|greetings|psst|reminder|warning|alert|request|directive|p\.s\.)(?: to| for)?(?: (?:the|all|any|every|our|my|you))? ` + aiStrict + `(?: (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|viewing|scanning|seeing|crawling|ingesting|handling|answering|who|that|which)\b| ?[:,!\-)]| ?\.$|$)`,
 		score:   0.8,
+	},
+	{
+		name:    "address_ai", // a vocative to a generic helper: "Dear assistant,"
+		needs:   anchorsAIWide,
+		anchors: "attention note notice message memo instruction instructions important hey hi hello dear greetings psst reminder warning alert request directive p",
+		pattern: `(?:attention|note|notice|message|memo|instructions?|important|hey|hi|hello|dear|greetings|psst|reminder|warning|alert|request|directive|p\.s\.)(?: to| for)?(?: (?:the|all|any|every|our|my|you))? (?:assistants?|agents?|bots?|models?)(?: (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|viewing|scanning|seeing|crawling|ingesting|handling|answering|who|that|which)\b| ?[:,!\-)]| ?\.$|$)`,
+		score:   0.6,
 	},
 	{
 		name:    "address_ai", // "... to the AI reading this", "for LLMs:"
@@ -245,6 +253,7 @@ var rules = []rule{
 		name:    "format_encoding",
 		needs:   "base base64 base32 base16 base85 b64 hex hexadecimal binary ascii unicode morse rot rot13 rot47 caesar cipher ciphertext atbash emoji emojis emoticons hieroglyphs caps capitals capital uppercase upper lowercase lower reverse reversed backwards mirror mirrored pig leet leetspeak 1337 l33t anagram anagrams riddle riddles rhyme rhymes code codeword codewords gibberish numbers number url urlencoded",
 		anchors: anchorsProduce,
+		prevNot: re(`(?:^|[,;:] )(?:to|how to|in order to|able to|ability to|how do i|how can i|can i|should i) $`),
 		pattern: verbsProduce + produceFill + ` (?:in|using|with|as|into|to) (?:(?:a|an|the|only|pure|plain|all|nothing but|entirely|fully|just) )*` + formats + `(?:\b|$)` +
 			`|` + verbsProduce + produceFill + ` (?:backwards|in reverse|reversed|letter by letter in reverse)\b`,
 		score: 0.85,
@@ -253,6 +262,7 @@ var rules = []rule{
 		name:    "format_language",
 		needs:   wordsLanguages,
 		anchors: anchorsProduce,
+		prevNot: re(`(?:^|[,;:] )(?:to|how to|in order to|able to|ability to|how do i|how can i|can i|should i) $`),
 		pattern: verbsProduce + produceFill + ` (?:in|using|into|to) (?:(?:a|an|the|only|pure|plain|all|nothing but|entirely|fully|just) )*` + languages + `\b`,
 		unless:  anyOf(`\b(?:if you (?:prefer|like|wish)|feel free|you may|you can|teach(?:es|ing)?|learn(?:s|ing)?|course|lessons?|class(?:es)?|able to|ability to|how to)\b`),
 		score:   0.7,
@@ -273,10 +283,13 @@ var rules = []rule{
 		triggers: wordsResp,
 		pattern:  bol + directLead + verbsDirect + `\b`,
 		requires: []set{anyOf(`your (?:[a-z']+ )?` + resp + `\b`)},
-		unless:   anyOf(each([]string{"thank", "appreciat", "look forward", "looking forward", "await", "receiv", "we have got", "we've got", "got "}, `[^.]*your (?:[a-z']+ )?`+resp)...),
-		score:    0.8,
-		boost:    anyOf(each([]string{"subtly", "discreetly", "secretly", "quietly", "casually", "naturally", "seamlessly"}, ``)...),
-		boostBy:  0.1,
+		unless: anyOf(append(each([]string{"thank", "appreciat", "look forward", "looking forward", "await", "receiv", "we have got", "we've got", "got "}, `[^.]*your (?:[a-z']+ )?`+resp),
+			`your (?:[a-z-]+ )?(?:order|account|invoice|reference|ticket|case|booking|confirmation|tracking|customer|member|membership|policy|phone|contact|claim|application|student|employee|passport|registration) (?:number|id|no|code|#)`,
+			`your (?:full |legal )?name\b`, `your (?:e-?mail|postal|mailing|home|billing|shipping) address`, `your availability`, `your signature`, `your date of birth`,
+			`if you (?:prefer|like|wish|want)`, `feel free`, `you may `, `you can `)...),
+		score:   0.8,
+		boost:   anyOf(each([]string{"subtly", "discreetly", "secretly", "quietly", "casually", "naturally", "seamlessly"}, ``)...),
+		boostBy: 0.1,
 	},
 	{
 		name:     "reply_directive", // "In your answer, ..."
@@ -362,10 +375,18 @@ var rules = []rule{
 		name:    "conceal_from_user",
 		anchors: "do don't dont never without avoid refrain must should shouldn't mustn't keep hide",
 		needs:   "user users human humans person persons people reader readers customer customers recipient recipients operator operators owner owners requester requesters instructed told asked following instructions prompt",
-		pattern: `(?:do not|don't|dont|never|without|avoid|refrain from|must not|should not|shouldn't|mustn't)(?: (?:ever|at all|in any way))? (?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|notify(?:ing)?|alert(?:ing)?|let(?:ting)?|show(?:ing)?|disclos(?:e|ing)|warn(?:ing)?|explain(?:ing)?|acknowledg(?:e|ing)|indicat(?:e|ing)|report(?:ing)?|admit(?:ting)?|confirm(?:ing)?)(?: (?:this|that|it|these|anything|about this|about it|any of this))?(?: (?:to|with))? (?:the |your |any |this )?(?:user|human|person|reader|customer|recipient|operator|owner|requester)s?\b` +
-			`|(?:keep|hide) (?:this|it|these|that)(?: [a-z]+){0,3}? from (?:the )?(?:user|human|reader|customer|recipient)s?\b` +
+		pattern: `(?:do not|don't|dont|never|without|avoid|refrain from|must not|should not|shouldn't|mustn't)(?: (?:ever|at all|in any way))? (?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|notify(?:ing)?|alert(?:ing)?|let(?:ting)?|show(?:ing)?|disclos(?:e|ing)|warn(?:ing)?|explain(?:ing)?|acknowledg(?:e|ing)|indicat(?:e|ing)|report(?:ing)?|admit(?:ting)?|confirm(?:ing)?)(?: (?:this|that|it|these|anything|about this|about it|any of this))?(?: (?:to|with))? (?:the |your |any |this )?(?:user|human)s?\b` +
+			`|(?:keep|hide) (?:this|it|these|that)(?: [a-z]+){0,3}? from (?:the )?(?:user|human)s?\b` +
 			`|(?:do not|don't|never) (?:mention|reveal|disclose|acknowledge|say|admit|indicate) (?:that )?(?:you|these|this|the) (?:(?:were|have been|are|was) )?(?:instructed|told|asked|following|instructions|prompt)\b`,
 		score: 0.9,
+	},
+	{
+		name:    "conceal_from_user", // from a person the reader serves: weaker, businesses say so
+		needs:   "person persons reader readers customer customers recipient recipients operator operators owner owners requester requesters",
+		anchors: "do don't dont never without avoid refrain must should shouldn't mustn't keep hide",
+		pattern: `(?:do not|don't|dont|never|without|avoid|refrain from|must not|should not|shouldn't|mustn't)(?: (?:ever|at all|in any way))? (?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|notify(?:ing)?|alert(?:ing)?|let(?:ting)?|show(?:ing)?|disclos(?:e|ing)|warn(?:ing)?)(?: (?:this|that|it|these|anything|about this|about it|any of this))?(?: (?:to|with))? (?:the |your |any |this )?(?:person|reader|customer|recipient|operator|owner|requester)s?\b` +
+			`|(?:keep|hide) (?:this|it|these|that)(?: [a-z]+){0,3}? from (?:the )?(?:reader|customer|recipient)s?\b`,
+		score: 0.45,
 	},
 	{
 		name:    "conceal_from_user", // "The user must not know ..."
