@@ -124,11 +124,11 @@ const (
 
 	// instruction words for code
 	codeNouns   = `(?:code|snippet|script|function|lines?|excerpt)`
-	codeHolders = `(?:code ?base|code|solution(?: architecture)?|implementation|algorithm|program|logic|script|project|application|software|response|answer|reply|elucidation|system|framework|foundation|functionality)`
+	codeHolders = `(?:code ?base|code|solution(?: architecture)?|implementation|algorithm|program|logic|script|project|application|software|response|answer|reply|elucidation|system|framework)`
 )
 
 // words that mark the elaborate style of injected code instructions
-var flourish = []string{"incorporat", "integrat", "embed", "blend", "meld", " fus", "weav", "merg", "infus", "interweav", "assimilat", "harmoni", "inject", "embod", "essence", "enlist", "deploy", "adopt", "utiliz", "utilis", "leverag", "employ", "seamless", "enrich", "fortif", "augment", "elevat", "enhanc", "optimi", "streamlin", "absorb", "manifest", "complement", "robust", "flourish", "evolv", "ascend", " hone", "upgrad", "supplement", "indispensable", "fundamental", "integral", "essential"}
+var flourish = []string{"incorporat", "integrat", "embed", "blend", "meld", " fus", "weav", "merg", "infus", "interweav", "assimilat", "harmoni", "inject", "embod", "essence", "enlist", "deploy", "adopt", "utiliz", "utilis", "leverag", "employ", "seamless", "enrich", "fortif", "augment", "enhanc", "optimi", "streamlin", "absorb", "manifest", "complement", "robust", "flourish", "indispensable", "fundamental", "integral", "essential"}
 
 // a place in the model's own work to put code in
 var strongHolder = []string{`your (?:code ?base|solution|implementation|algorithm|elucidation|response|answer|reply)\b`, `the code you (?:write|develop|produce|create|provide)\b`}
