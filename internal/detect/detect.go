@@ -50,6 +50,14 @@ type Detector interface {
 	Detect(text string) []Finding
 }
 
+// Scorer is implemented by classifiers: Scores returns the score of every
+// category the classifier knows, whether or not it crosses the threshold at
+// which Detect reports a finding, so that precision/recall curves can be
+// drawn (screen --json prints them as "scores").
+type Scorer interface {
+	Scores(text string) map[string]float64
+}
+
 // Errors returned by Registry.Register.
 var (
 	ErrDuplicateID = errors.New("duplicate detector id")
