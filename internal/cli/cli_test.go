@@ -59,6 +59,11 @@ func TestExitCodes(t *testing.T) {
 		{"check bad json", []string{"check", badJSON}, ExitError, "", "bad.json: 1:43: messages[0].content"},
 		{"check block", []string{"check", "--policy", blockPolicy, spoof}, ExitFailure, `"action": "block"`, ""},
 		{"check unparsable policy", []string{"check", "--policy", unparsable, spoof}, ExitError, "", "does not parse"},
+		{"screen conversation", []string{"screen", filepath.Join(repo, "examples/tool-injection.json")}, ExitOK, "detect.role_spoof", ""},
+		{"screen exit code", []string{"screen", "--exit-code", spoof}, ExitFailure, "<|im_start|>system", ""},
+		{"screen clean text", []string{"screen", "--exit-code", warnOnly}, ExitOK, "no findings", ""},
+		{"screen unknown detector", []string{"screen", "--detectors", "detect.nope", spoof}, ExitError, "", "no detector \"detect.nope\""},
+		{"screen missing file", []string{"screen", "no/such.txt"}, ExitError, "", "no/such.txt"},
 		{"check system authority", []string{"check", "--system-authority", "root", spoof}, ExitError, "", "want developer or system"},
 	}
 	for _, c := range cases {
@@ -160,6 +165,33 @@ func TestCheckJSONContract(t *testing.T) {
 	}
 	if !cats["injection"] || !cats["role_spoof"] {
 		t.Errorf("findings = %+v", d.Findings)
+	}
+}
+
+// TestScreenJSON: scores hold every scorer's category, found or not, and
+// conversation findings name their message.
+func TestScreenJSON(t *testing.T) {
+	code, out, errOut := runCLI("screen", "--json", filepath.Join(repo, "examples/tool-injection.json"))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var v struct {
+		Findings []struct {
+			Detector, Clause, Category string
+			Score                      float64
+			Start, End                 int
+			Message                    *int
+		}
+		Scores map[string]float64
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Findings) == 0 || v.Findings[0].Message == nil || v.Findings[0].Clause == "" {
+		t.Errorf("findings = %+v", v.Findings)
+	}
+	if v.Scores["injection"] < 0.5 || v.Scores["role_spoof"] < 0.5 {
+		t.Errorf("scores = %v", v.Scores)
 	}
 }
 

@@ -141,6 +141,26 @@ func (r *Registry) Run(text string) []Finding {
 	return out
 }
 
+// Scores runs every registered Scorer on text and merges their scores by
+// category (the highest wins if two score the same category).
+func (r *Registry) Scores(text string) map[string]float64 {
+	r.mu.RLock()
+	ds := make([]Detector, len(r.ids))
+	for i, id := range r.ids {
+		ds[i] = r.byID[id]
+	}
+	r.mu.RUnlock()
+	out := map[string]float64{}
+	for _, d := range ds {
+		if s, ok := d.(Scorer); ok {
+			for cat, v := range s.Scores(text) {
+				out[cat] = max(out[cat], v)
+			}
+		}
+	}
+	return out
+}
+
 // SortFindings sorts fs by Start, then End, then Detector, then Evidence, so
 // that output is stable whatever order the detectors produced it in.
 func SortFindings(fs []Finding) {

@@ -344,3 +344,15 @@ func runeStart(s []byte, i int) int {
 	}
 	return i
 }
+
+var _ detect.Scorer = (*Detector)(nil)
+
+// Scores returns the highest score of any finding in text, however low,
+// under the detector's category (0 when nothing matches at all).
+func (d *Detector) Scores(text string) map[string]float64 {
+	best := 0.0
+	for _, f := range (&Detector{}).Detect(text) {
+		best = max(best, f.Score)
+	}
+	return map[string]float64{Category: best}
+}

@@ -452,3 +452,15 @@ func nextLine(n []byte, i int) []byte {
 	}
 	return n[i : i+end]
 }
+
+var _ detect.Scorer = (*Detector)(nil)
+
+// Scores returns the highest score of any finding in text, however low,
+// under the detector's category (0 when nothing matches at all).
+func (d *Detector) Scores(text string) map[string]float64 {
+	best := 0.0
+	for _, f := range (&Detector{}).Detect(text) {
+		best = max(best, f.Score)
+	}
+	return map[string]float64{Category: best}
+}
