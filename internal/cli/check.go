@@ -101,7 +101,7 @@ func runCheck(stdin io.Reader, stdout, stderr io.Writer, p checkParams) error {
 		return usageError("%s: %v", p.conversation, err)
 	}
 	opts.Injection, opts.RoleSpoof = injection.New(), rolespoof.New()
-	d := policy.Decide(policy.Effective(s, dev, user), messages(conv), opts)
+	d := policy.Decide(policy.Effective(s, dev, user), policy.FromChat(conv.Messages), opts)
 	if err := writeJSON(stdout, d); err != nil {
 		return err
 	}
@@ -121,24 +121,4 @@ func readInput(stdin io.Reader, name string) ([]byte, error) {
 		return nil, fmt.Errorf("read conversation: %w", err)
 	}
 	return data, nil
-}
-
-// messages converts the wire form into the decision core's.
-func messages(conv *openai.Conversation) []policy.Message {
-	out := make([]policy.Message, 0, len(conv.Messages))
-	for _, m := range conv.Messages {
-		pm := policy.Message{Role: m.Role, Name: m.Name, Content: m.Text(), ToolCallID: m.ToolCallID}
-		for _, tc := range m.ToolCalls {
-			call := policy.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments}
-			if tc.Custom != nil {
-				call.Name, call.Arguments = tc.Custom.Name, tc.Custom.Input
-			}
-			pm.ToolCalls = append(pm.ToolCalls, call)
-		}
-		if m.FunctionCall != nil {
-			pm.ToolCalls = append(pm.ToolCalls, policy.ToolCall{Name: m.FunctionCall.Name, Arguments: m.FunctionCall.Arguments})
-		}
-		out = append(out, pm)
-	}
-	return out
 }

@@ -29,7 +29,18 @@ const (
 // defaultActions apply when the developer policy sets no check for a
 // category: instructions found in data are flagged for the model and the
 // log, never obeyed, and the request goes on.
-var defaultActions = map[string]Action{CategoryInjection: Annotate, CategoryRoleSpoof: Annotate}
+//
+// Information hazards and sexual content involving minors block by default
+// (the rules they serve admit no exception, so a miss costs more than an
+// over-block); secrets are redacted; everything else is annotated: recorded
+// and cited, and left to the developer to make stricter.
+var defaultActions = map[string]Action{
+	CategoryInjection: Annotate,
+	CategoryRoleSpoof: Annotate,
+	"hazard":          Block,
+	"sexual_minors":   Block,
+	"secret":          Redact,
+}
 
 // Message is one message of a conversation, in the chat shape of every
 // OpenAI-compatible API.
@@ -59,6 +70,10 @@ type Options struct {
 	// role headers and chat-template tokens. Either may be nil.
 	Injection detect.Detector
 	RoleSpoof detect.Detector
+	// Content are the other screens (privacy, secrets, hazards, ...): they
+	// run on every message that is not the assistant's, and each finding's
+	// category selects the action.
+	Content []detect.Detector
 }
 
 // MessageInfo is a message's place in the chain of command.
@@ -143,6 +158,11 @@ func Decide(p *Policy, msgs []Message, opts Options) *Decision {
 				}
 			}
 		}
+		if m.Role != "assistant" {
+			for _, det := range opts.Content {
+				d.screen(p, det, m.Content, 0, i, "")
+			}
+		}
 		d.Messages = append(d.Messages, info)
 	}
 	slices.SortStableFunc(d.Findings, func(a, b detect.Finding) int {
@@ -172,7 +192,8 @@ func Decide(p *Policy, msgs []Message, opts Options) *Decision {
 }
 
 // screen runs det on text, a part of message msg starting at byte off, and
-// keeps the findings with the clause the spec calls concept.
+// keeps the findings with the clause the spec calls concept (or, when
+// concept is empty, the spec's name for the clause the detector cites).
 func (d *Decision) screen(p *Policy, det detect.Detector, text string, off, msg int, concept string) {
 	if det == nil || text == "" {
 		return
@@ -181,7 +202,11 @@ func (d *Decision) screen(p *Policy, det detect.Detector, text string, off, msg 
 		f.Start += off
 		f.End += off
 		f.Message = &msg
-		f.Clause = p.Cite(concept)
+		if concept != "" {
+			f.Clause = p.Cite(concept)
+		} else {
+			f.Clause = p.Cite(f.Clause)
+		}
 		d.Findings = append(d.Findings, f)
 	}
 }

@@ -1,0 +1,260 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/openai"
+	"github.com/modelspec/modelspec/internal/policy"
+)
+
+// Response headers that carry the decision to the client.
+const (
+	HeaderDecision    = "X-Modelspec-Decision"
+	HeaderAction      = "X-Modelspec-Action"
+	HeaderClauses     = "X-Modelspec-Clauses"
+	HeaderSpecVersion = "X-Modelspec-Spec-Version"
+)
+
+// request is one chat completion in flight.
+type request struct {
+	s       *Server
+	app     *app
+	out     Outcome
+	start   time.Time
+	texts   []string
+	inputAt time.Time
+}
+
+func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	rq := &request{s: s, start: s.deps.Now()}
+	rq.out.Time = rq.start
+	if s.deps.NewID != nil {
+		rq.out.ID = s.deps.NewID()
+	}
+	w.Header().Set(HeaderDecision, rq.out.ID)
+	w.Header().Set(HeaderSpecVersion, s.deps.Spec.Version)
+	defer rq.finish(r.Context())
+
+	a, ok := s.authenticate(r)
+	if !ok {
+		rq.fail(w, http.StatusUnauthorized, "missing or unknown API key: send Authorization: Bearer <key>", "invalid_api_key")
+		return
+	}
+	rq.app, rq.out.App = a, a.name
+	if a.limiter != nil && !a.limiter.Allow() {
+		w.Header().Set("Retry-After", "1")
+		rq.fail(w, http.StatusTooManyRequests, "rate limit of this API key reached; retry after a second", openai.CodeRateLimitExceeded)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			rq.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes (max_body_bytes)", s.cfg.MaxBodyBytes), "request_too_large")
+			return
+		}
+		rq.fail(w, http.StatusBadRequest, "could not read the request body: "+err.Error(), "")
+		return
+	}
+	conv, err := openai.DecodeConversation(body)
+	if err != nil {
+		rq.fail(w, http.StatusBadRequest, "invalid request: "+err.Error(), "invalid_request")
+		return
+	}
+	req := conv.Request
+	if req == nil {
+		rq.fail(w, http.StatusBadRequest, "invalid request: the body must be a chat completions request object with model and messages", "invalid_request")
+		return
+	}
+	if req.Model == "" {
+		rq.fail(w, http.StatusBadRequest, "invalid request: model is required", "invalid_request")
+		return
+	}
+	rq.out.Model, rq.out.Stream = req.Model, req.Stream
+	up := s.route(req.Model)
+	if up == nil {
+		rq.fail(w, http.StatusNotFound, fmt.Sprintf("no upstream serves model %q", req.Model), "model_not_found")
+		return
+	}
+
+	// Chain of command and input screening.
+	msgs := policy.FromChat(req.Messages)
+	for _, m := range msgs {
+		rq.texts = append(rq.texts, m.Content)
+	}
+	rq.out.Texts = rq.texts
+	d := policy.Decide(a.policy, msgs, policy.Options{Injection: s.deps.Injection, RoleSpoof: s.deps.RoleSpoof, Content: s.deps.Screens})
+	rq.out.Decision, rq.out.Action = d, d.Action
+	if len(d.Citations) > 0 {
+		w.Header().Set(HeaderClauses, strings.Join(d.Citations, ","))
+	}
+	w.Header().Set(HeaderAction, string(d.Action))
+	rq.inputAt = s.deps.Now()
+	rq.out.Latencies.Input = rq.inputAt.Sub(rq.start)
+	if d.Action == policy.Block {
+		rq.refuse(w, req, blockedClauses(a.policy, d.Findings))
+		return
+	}
+	var vault *redactions
+	if d.Action == policy.Redact {
+		vault = redact(a.policy, req.Messages, d.Findings)
+	}
+	if a.prompt != "" {
+		sys := openai.Message{Role: openai.RoleSystem, Content: openai.TextContent(a.prompt)}
+		req.Messages = append([]openai.Message{sys}, req.Messages...)
+	}
+	upBody, err := json.Marshal(req)
+	if err != nil {
+		rq.fail(w, http.StatusInternalServerError, "could not encode the upstream request: "+err.Error(), "")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(up.cfg.Timeout))
+	defer cancel()
+	resp, used, err := up.send(ctx, upBody, req.Stream)
+	if err != nil {
+		status, e := upstreamError(err)
+		rq.out.Status, rq.out.Error = status, e.Error.Message
+		writeError(w, status, e)
+		return
+	}
+	defer resp.Body.Close()
+	rq.out.Upstream = used.cfg.Name
+	if req.Stream {
+		rq.stream(w, resp, vault)
+		return
+	}
+	rq.complete(w, resp, vault)
+}
+
+// complete screens a whole (non-streamed) answer.
+func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *redactions) {
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	upDone := rq.s.deps.Now()
+	rq.out.Latencies.Upstream = upDone.Sub(rq.inputAt)
+	if err != nil {
+		rq.fail(w, http.StatusBadGateway, "upstream answer was cut off: "+err.Error(), "upstream_error")
+		return
+	}
+	var cc openai.ChatCompletion
+	if err := json.Unmarshal(raw, &cc); err != nil {
+		rq.fail(w, http.StatusBadGateway, "upstream answer is not a chat completion: "+err.Error(), "upstream_error")
+		return
+	}
+	for i := range cc.Choices {
+		ch := &cc.Choices[i]
+		text := ch.Message.Text()
+		if vault != nil {
+			text = vault.restore(text)
+			ch.Message.Content = openai.TextContent(text)
+		}
+		rq.out.OutputTexts = append(rq.out.OutputTexts, text)
+		fs := rq.screenOutput(text, 0, 0, i)
+		if clauses := rq.blocking(fs); len(clauses) > 0 {
+			ch.Message.Content = openai.TextContent(refusalText(clauses, rq.s.deps.Spec.Version))
+			ch.FinishReason = openai.FinishContentFilter
+			rq.escalate(policy.Block, clauses, w)
+		}
+	}
+	rq.out.Latencies.Output = rq.s.deps.Now().Sub(upDone)
+	rq.out.Status = http.StatusOK
+	writeJSON(w, http.StatusOK, cc)
+}
+
+// screenOutput runs the content screens on text, which starts at byte off
+// of choice's answer, and keeps in the outcome the findings that end past
+// from (text before from was screened already).
+func (rq *request) screenOutput(text string, off, from, choice int) []detect.Finding {
+	var fs []detect.Finding
+	for _, d := range rq.s.deps.Screens {
+		for _, f := range d.Detect(text) {
+			f.Start, f.End = f.Start+off, f.End+off
+			if f.End <= from {
+				continue
+			}
+			f.Message = &choice
+			f.Clause = rq.app.policy.Cite(f.Clause)
+			fs = append(fs, f)
+		}
+	}
+	rq.out.Output = append(rq.out.Output, fs...)
+	return fs
+}
+
+// blocking returns the clauses of the findings whose action is block.
+func (rq *request) blocking(fs []detect.Finding) []string {
+	return blockedClauses(rq.app.policy, fs)
+}
+
+func blockedClauses(p *policy.Policy, fs []detect.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if p.CheckAction(f.Category) == policy.Block && !slices.Contains(out, f.Clause) {
+			out = append(out, f.Clause)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// escalate raises the outcome's action and the response headers when the
+// output screening blocks.
+func (rq *request) escalate(a policy.Action, clauses []string, w http.ResponseWriter) {
+	rq.out.Action = a
+	if w != nil {
+		w.Header().Set(HeaderAction, string(a))
+		w.Header().Set(HeaderClauses, strings.Join(clauses, ","))
+	}
+}
+
+// refusalText is the short message a blocked request or answer gets.
+func refusalText(clauses []string, version string) string {
+	cites := make([]string, len(clauses))
+	for i, c := range clauses {
+		cites[i] = "#" + c
+	}
+	return fmt.Sprintf("I can't help with that. (Blocked under %s of the Model Spec, version %s.)", strings.Join(cites, ", "), version)
+}
+
+// refuse answers a blocked request in the shape the client asked for: a
+// chat completion, or a stream with the same content.
+func (rq *request) refuse(w http.ResponseWriter, req *openai.ChatRequest, clauses []string) {
+	rq.out.Status = http.StatusOK
+	w.Header().Set(HeaderClauses, strings.Join(clauses, ","))
+	text := refusalText(clauses, rq.s.deps.Spec.Version)
+	id := "chatcmpl-modelspec-" + rq.out.ID
+	created := rq.start.Unix()
+	if !req.Stream {
+		writeJSON(w, http.StatusOK, openai.ChatCompletion{ID: id, Object: openai.ObjectChatCompletion, Created: created, Model: req.Model,
+			Choices: []openai.Choice{{Index: 0, Message: openai.Message{Role: openai.RoleAssistant, Content: openai.TextContent(text)}, FinishReason: openai.FinishContentFilter}},
+			Usage:   &openai.Usage{}})
+		return
+	}
+	sse := newSSEWriter(w)
+	role, finish := openai.RoleAssistant, openai.FinishContentFilter
+	sse.chunk(openai.ChatCompletionChunk{ID: id, Object: openai.ObjectChatCompletionChunk, Created: created, Model: req.Model,
+		Choices: []openai.ChunkChoice{{Index: 0, Delta: openai.Delta{Role: role, Content: &text}}}})
+	sse.chunk(openai.ChatCompletionChunk{ID: id, Object: openai.ObjectChatCompletionChunk, Created: created, Model: req.Model,
+		Choices: []openai.ChunkChoice{{Index: 0, FinishReason: &finish}}})
+	sse.done()
+}
+
+// fail answers with an error and records it.
+func (rq *request) fail(w http.ResponseWriter, status int, msg, code string) {
+	rq.out.Status, rq.out.Error = status, msg
+	fail(w, status, msg, code)
+}
+
+func (rq *request) finish(ctx context.Context) {
+	rq.out.Latencies.Total = rq.s.deps.Now().Sub(rq.start)
+	rq.s.metrics.observe(rq.out)
+	rq.s.deps.Record(context.WithoutCancel(ctx), rq.out)
+}

@@ -1,0 +1,57 @@
+package gateway
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the gateway's Prometheus series, in a registry of its own so
+// that two gateways in one process (tests) do not collide.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	findings *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "modelspec_requests_total", Help: "Chat completion requests by app, action and HTTP status.",
+		}, []string{"app", "action", "status"}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "modelspec_findings_total", Help: "Detector findings by detector, category and stage (input or output).",
+		}, []string{"detector", "category", "stage"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "modelspec_stage_seconds", Help: "Time spent per request stage.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"stage"}),
+	}
+	m.reg.MustRegister(m.requests, m.findings, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) observe(o Outcome) {
+	m.requests.WithLabelValues(o.App, string(o.Action), strconv.Itoa(o.Status)).Inc()
+	if o.Decision != nil {
+		for _, f := range o.Decision.Findings {
+			m.findings.WithLabelValues(f.Detector, f.Category, "input").Inc()
+		}
+	}
+	for _, f := range o.Output {
+		m.findings.WithLabelValues(f.Detector, f.Category, "output").Inc()
+	}
+	m.latency.WithLabelValues("input").Observe(o.Latencies.Input.Seconds())
+	m.latency.WithLabelValues("upstream").Observe(o.Latencies.Upstream.Seconds())
+	m.latency.WithLabelValues("output").Observe(o.Latencies.Output.Seconds())
+	m.latency.WithLabelValues("total").Observe(o.Latencies.Total.Seconds())
+}

@@ -1,0 +1,264 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/modelspec/modelspec/internal/openai"
+	"github.com/modelspec/modelspec/internal/policy"
+)
+
+// sseWriter writes server-sent events and flushes each one.
+type sseWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	started bool
+	err     error
+}
+
+func newSSEWriter(w http.ResponseWriter) *sseWriter {
+	return &sseWriter{w: w, rc: http.NewResponseController(w)}
+}
+
+func (s *sseWriter) start() {
+	if s.started {
+		return
+	}
+	s.started = true
+	h := s.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	s.w.WriteHeader(http.StatusOK)
+}
+
+func (s *sseWriter) data(b []byte) {
+	if s.err != nil {
+		return
+	}
+	s.start()
+	if s.err = openai.WriteSSE(s.w, b); s.err == nil {
+		s.err = s.rc.Flush()
+	}
+}
+
+func (s *sseWriter) chunk(c openai.ChatCompletionChunk) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.data(b)
+}
+
+func (s *sseWriter) done() { s.data([]byte(openai.SSEDone)) }
+
+// errorEvent ends a stream with an OpenAI-shaped error event and no
+// [DONE], which clients raise as an error.
+func (s *sseWriter) errorEvent(status int, msg, code string) {
+	e := openai.NewError(status, msg)
+	if code != "" {
+		e = e.WithCode(code)
+	}
+	b, _ := json.Marshal(e)
+	s.data(b)
+}
+
+// window screens one choice's streamed text. In window mode it holds back
+// the last hold bytes, so that text reaches the client only after it has
+// been screened with hold bytes of what follows it; in passthrough mode it
+// holds nothing back and can only stop the stream after the fact.
+type window struct {
+	text   []byte
+	sent   int // bytes released to the client
+	screen int // bytes screened so far
+	hold   int
+}
+
+// add appends a delta and returns the text that may be released now.
+func (w *window) add(delta string) string {
+	w.text = append(w.text, delta...)
+	return w.release(len(w.text) - w.hold)
+}
+
+// flush releases everything left.
+func (w *window) flush() string { return w.release(len(w.text)) }
+
+func (w *window) release(upTo int) string {
+	if upTo <= w.sent {
+		return ""
+	}
+	// Never split a character.
+	for upTo < len(w.text) && upTo > w.sent && !utf8.RuneStart(w.text[upTo]) {
+		upTo--
+	}
+	out := string(w.text[w.sent:upTo])
+	w.sent = upTo
+	return out
+}
+
+// pending is the text not yet screened, with hold bytes of context
+// before it so that a match across the boundary is still found; off is
+// where it starts in the choice's text.
+func (w *window) pending() (text string, off int) {
+	off = max(0, w.screen-w.hold)
+	for off > 0 && !utf8.RuneStart(w.text[off]) {
+		off--
+	}
+	return string(w.text[off:]), off
+}
+
+// stream relays a streamed answer, screening each choice's text through a
+// window. A block mid-stream ends the stream with an error event and no
+// [DONE]; a broken upstream stream ends it the same way.
+func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *redactions) {
+	sse := newSSEWriter(w)
+	hold := rq.s.cfg.Stream.Window
+	if rq.s.cfg.Stream.Mode == "passthrough" {
+		hold = 0
+	}
+	choices := map[int]*window{}
+	var restorers map[int]*streamRestorer
+	if vault != nil {
+		restorers = map[int]*streamRestorer{}
+	}
+	blocked := false
+	sawDone := false
+	err := openai.ParseSSE(resp.Body, func(ev openai.Event) error {
+		if ev.Done() {
+			sawDone = true
+			return nil
+		}
+		var c openai.ChatCompletionChunk
+		if err := json.Unmarshal(ev.Data, &c); err != nil {
+			// An upstream error event mid-stream, or garbage.
+			var e openai.ErrorResponse
+			if decodeError(ev.Data, &e) {
+				return &upstreamStreamError{e}
+			}
+			return errors.New("upstream sent a malformed stream event")
+		}
+		for i := range c.Choices {
+			ch := &c.Choices[i]
+			win := choices[ch.Index]
+			if win == nil {
+				win = &window{hold: hold}
+				choices[ch.Index] = win
+			}
+			if ch.Delta.Content != nil {
+				delta := *ch.Delta.Content
+				if restorers != nil {
+					r := restorers[ch.Index]
+					if r == nil {
+						r = vault.streamRestorer()
+						restorers[ch.Index] = r
+					}
+					delta = r.write(delta)
+				}
+				out := win.add(delta)
+				if rq.screenWindow(win, ch.Index, w) {
+					blocked = true
+					return errBlocked
+				}
+				setContent(&ch.Delta, out)
+			}
+			if ch.FinishReason != nil {
+				var rest string
+				if r := restorers[ch.Index]; r != nil {
+					rest = win.add(r.flush())
+				}
+				rest += win.flush()
+				if rq.screenWindow(win, ch.Index, w) {
+					blocked = true
+					return errBlocked
+				}
+				if rest != "" {
+					s := rest
+					if ch.Delta.Content != nil {
+						s = *ch.Delta.Content + rest
+					}
+					ch.Delta.Content = &s
+				}
+			}
+		}
+		if !emptyChunk(c) {
+			sse.chunk(c)
+		}
+		return sse.err
+	})
+	rq.out.Latencies.Upstream = rq.s.deps.Now().Sub(rq.inputAt)
+	for i := range len(choices) {
+		if win := choices[i]; win != nil {
+			rq.out.OutputTexts = append(rq.out.OutputTexts, string(win.text))
+		}
+	}
+	var ue *upstreamStreamError
+	switch {
+	case blocked:
+		clauses := blockedClauses(rq.app.policy, rq.out.Output)
+		rq.escalate(policy.Block, clauses, nil)
+		rq.out.Status = http.StatusOK
+		rq.out.Error = "blocked mid-stream"
+		sse.errorEvent(http.StatusBadRequest, refusalText(clauses, rq.s.deps.Spec.Version), "content_blocked")
+	case errors.As(err, &ue):
+		rq.out.Status, rq.out.Error = http.StatusBadGateway, ue.e.Error.Message
+		sse.errorEvent(http.StatusBadGateway, "upstream error mid-stream: "+ue.e.Error.Message, "upstream_error")
+	case err != nil || !sawDone:
+		msg := "upstream stream ended before [DONE]"
+		if err != nil {
+			msg = "upstream stream broke: " + err.Error()
+		}
+		rq.out.Status, rq.out.Error = http.StatusBadGateway, msg
+		if !sse.started {
+			rq.fail(w, http.StatusBadGateway, msg, "upstream_error")
+			return
+		}
+		sse.errorEvent(http.StatusBadGateway, msg, "upstream_error")
+	default:
+		rq.out.Status = http.StatusOK
+		sse.done()
+	}
+}
+
+var errBlocked = errors.New("blocked")
+
+type upstreamStreamError struct{ e openai.ErrorResponse }
+
+func (e *upstreamStreamError) Error() string { return e.e.Error.Message }
+
+// screenWindow screens what a window has not screened yet and reports
+// whether a finding blocks.
+func (rq *request) screenWindow(win *window, choice int, w http.ResponseWriter) bool {
+	text, off := win.pending()
+	if len(text) == 0 || len(win.text) == win.screen {
+		return false
+	}
+	fs := rq.screenOutput(text, off, win.screen, choice)
+	win.screen = len(win.text)
+	return len(rq.blocking(fs)) > 0
+}
+
+func setContent(d *openai.Delta, s string) {
+	if s == "" {
+		d.Content = nil
+		return
+	}
+	d.Content = &s
+}
+
+// emptyChunk reports whether a chunk has nothing left to say after the
+// window held its text back.
+func emptyChunk(c openai.ChatCompletionChunk) bool {
+	if c.Usage != nil || len(c.Choices) == 0 {
+		return false
+	}
+	for _, ch := range c.Choices {
+		d := ch.Delta
+		if d.Content != nil || d.Role != "" || d.Refusal != nil || len(d.ToolCalls) > 0 || d.FunctionCall != nil || ch.FinishReason != nil || ch.Logprobs != nil {
+			return false
+		}
+	}
+	return true
+}
