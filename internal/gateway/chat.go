@@ -122,7 +122,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	resp, used, err := up.send(ctx, upBody, req.Stream)
 	if err != nil {
 		status, e := upstreamError(err)
-		rq.out.Status, rq.out.Error = status, e.Error.Message
+		rq.out.Status, rq.out.Error = status, "upstream_error"
 		writeError(w, status, e)
 		return
 	}
@@ -247,9 +247,13 @@ func (rq *request) refuse(w http.ResponseWriter, req *openai.ChatRequest, clause
 	sse.done()
 }
 
-// fail answers with an error and records it.
+// fail answers with an error and records its code (never the message,
+// which may quote the request).
 func (rq *request) fail(w http.ResponseWriter, status int, msg, code string) {
-	rq.out.Status, rq.out.Error = status, msg
+	rq.out.Status, rq.out.Error = status, code
+	if code == "" {
+		rq.out.Error = http.StatusText(status)
+	}
 	fail(w, status, msg, code)
 }
 

@@ -200,17 +200,17 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 		clauses := blockedClauses(rq.app.policy, rq.out.Output)
 		rq.escalate(policy.Block, clauses, nil)
 		rq.out.Status = http.StatusOK
-		rq.out.Error = "blocked mid-stream"
+		rq.out.Error = "content_blocked"
 		sse.errorEvent(http.StatusBadRequest, refusalText(clauses, rq.s.deps.Spec.Version), "content_blocked")
 	case errors.As(err, &ue):
-		rq.out.Status, rq.out.Error = http.StatusBadGateway, ue.e.Error.Message
+		rq.out.Status, rq.out.Error = http.StatusBadGateway, "upstream_error"
 		sse.errorEvent(http.StatusBadGateway, "upstream error mid-stream: "+ue.e.Error.Message, "upstream_error")
 	case err != nil || !sawDone:
 		msg := "upstream stream ended before [DONE]"
 		if err != nil {
 			msg = "upstream stream broke: " + err.Error()
 		}
-		rq.out.Status, rq.out.Error = http.StatusBadGateway, msg
+		rq.out.Status, rq.out.Error = http.StatusBadGateway, "upstream_error"
 		if !sse.started {
 			rq.fail(w, http.StatusBadGateway, msg, "upstream_error")
 			return
