@@ -106,7 +106,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	var vault *redactions
 	if d.Action == policy.Redact {
-		vault = redact(a.policy, req.Messages, d.Findings)
+		vault = redactMessages(a.policy, req.Messages, d.Findings)
 	}
 	if a.prompt != "" {
 		sys := openai.Message{Role: openai.RoleSystem, Content: openai.TextContent(a.prompt)}

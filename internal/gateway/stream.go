@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelspec/modelspec/internal/openai"
 	"github.com/modelspec/modelspec/internal/policy"
+	"github.com/modelspec/modelspec/internal/redact"
 )
 
 // sseWriter writes server-sent events and flushes each one.
@@ -120,9 +121,9 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 		hold = 0
 	}
 	choices := map[int]*window{}
-	var restorers map[int]*streamRestorer
+	var restorers map[int]*redact.StreamRestorer
 	if vault != nil {
-		restorers = map[int]*streamRestorer{}
+		restorers = map[int]*redact.StreamRestorer{}
 	}
 	blocked := false
 	sawDone := false
@@ -155,7 +156,7 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 						r = vault.streamRestorer()
 						restorers[ch.Index] = r
 					}
-					delta = r.write(delta)
+					delta = r.Write(delta)
 				}
 				out := win.add(delta)
 				if rq.screenWindow(win, ch.Index, w) {
@@ -167,7 +168,7 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 			if ch.FinishReason != nil {
 				var rest string
 				if r := restorers[ch.Index]; r != nil {
-					rest = win.add(r.flush())
+					rest = win.add(r.Flush())
 				}
 				rest += win.flush()
 				if rq.screenWindow(win, ch.Index, w) {

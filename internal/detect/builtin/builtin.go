@@ -6,6 +6,7 @@ package builtin
 import (
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/injection"
+	"github.com/modelspec/modelspec/internal/detect/pii"
 	"github.com/modelspec/modelspec/internal/detect/rolespoof"
 )
 
@@ -23,7 +24,9 @@ func ChainOfCommand() (Chain, error) {
 
 // Content returns the content screens, run on every message and answer.
 func Content() ([]detect.Detector, error) {
-	return []detect.Detector{}, nil
+	var ds []detect.Detector
+	ds = append(ds, pii.All()...)
+	return ds, nil
 }
 
 // Registry returns a new registry holding every built-in detector.

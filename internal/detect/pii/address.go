@@ -1,0 +1,511 @@
+package pii
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/modelspec/modelspec/internal/detect"
+)
+
+// Address finds street addresses in three shapes:
+//
+//   - "street_us": a house number, one to five capitalised words or
+//     ordinals, and a street suffix (USPS suffixes from gofakeit, their
+//     abbreviations, UK words such as Close or Mews): "221B Baker Street",
+//     "1600 Pennsylvania Ave NW";
+//   - "street_eu": a street word followed by a house number, where the
+//     street word ends in a continental suffix (Koskikatu, Bahnhofstraße,
+//     Kongensgade) or a street word opens the name (Rua do Arenque, Via
+//     Roma, Calle Mayor): "Koskikatu 25";
+//   - "po_box": "PO Box 123", "P.O. Box 123".
+//
+// A match is extended over a following unit ("Apt. 4", "Suite 501") and
+// over the rest of an address block: the same line after a comma, or up to
+// three short following lines, when that part ends in a postal code or a US
+// state abbreviation. A cue before it ("address", "lives at", "ship to")
+// raises the score.
+type Address struct {
+	// MinScore is the lowest score reported.
+	MinScore float64
+}
+
+var _ detect.Detector = (*Address)(nil)
+
+// NewAddress returns a street address detector reporting findings from
+// DefaultMinScore.
+func NewAddress() *Address {
+	gazetteer()
+	return &Address{MinScore: DefaultMinScore}
+}
+
+// ID returns "detect.pii.address".
+func (*Address) ID() string { return IDPrefix + CatAddress }
+
+// euSuffixes end a one-word continental street name.
+var euSuffixes = []string{
+	"straße", "strasse", "gasse", "weg", "allee", "platz", "ring", "damm", "ufer",
+	"katu", "tie", "polku", "kuja", "gatan", "gata", "vägen", "vegen", "veien", "vej", "gade",
+	"laan", "straat", "gracht", "utca", "ulica", "sokak", "caddesi",
+}
+
+// euOpeners open a continental street name.
+var euOpeners = map[string]bool{
+	"rua": true, "via": true, "viale": true, "calle": true, "avenida": true, "av": true, "avda": true,
+	"rue": true, "avenue": true, "boulevard": true, "bd": true, "chemin": true, "allée": true, "route": true,
+	"place": true, "quai": true, "impasse": true, "piazza": true, "plaza": true, "praça": true, "largo": true,
+	"travessa": true, "carrer": true, "strada": true, "ul": true, "ulica": true, "aleja": true, "al": true,
+	"corso": true, "passeig": true, "paseo": true, "camino": true, "estrada": true, "alameda": true,
+}
+
+// euWords are separate words that end a street name before its number:
+// "Erzsébet tér 19", "Király u. 15".
+var euWords = map[string]bool{"tér": true, "út": true, "utca": true, "u": true, "körút": true, "str": true, "tn": true}
+
+// connectors may sit inside a street name in lower case.
+var connectors = map[string]bool{
+	"do": true, "da": true, "de": true, "del": true, "della": true, "di": true, "la": true, "le": true,
+	"des": true, "du": true, "dos": true, "das": true, "of": true, "the": true, "and": true, "y": true, "e": true,
+}
+
+var addressCues = []string{"address", "addr", "live at", "lives at", "living at", "located at", "ship to", "deliver to", "send to", "mail to", "billing", "shipping", "residence", "reside at", "resides at", "office is at", "home is", "moved to", "house"}
+
+var usStates = map[string]bool{
+	"AL": true, "AK": true, "AZ": true, "AR": true, "CA": true, "CO": true, "CT": true, "DE": true, "DC": true,
+	"FL": true, "GA": true, "HI": true, "ID": true, "IL": true, "IN": true, "IA": true, "KS": true, "KY": true,
+	"LA": true, "ME": true, "MD": true, "MA": true, "MI": true, "MN": true, "MS": true, "MO": true, "MT": true,
+	"NE": true, "NV": true, "NH": true, "NJ": true, "NM": true, "NY": true, "NC": true, "ND": true, "OH": true,
+	"OK": true, "OR": true, "PA": true, "RI": true, "SC": true, "SD": true, "TN": true, "TX": true, "UT": true,
+	"VT": true, "VA": true, "WA": true, "WV": true, "WI": true, "WY": true, "PR": true,
+}
+
+type span struct {
+	start, end int
+	score      float64
+	ev         string
+}
+
+// Detect returns one finding per address.
+func (d *Address) Detect(text string) []detect.Finding {
+	g := gazetteer()
+	em := newEmitter(CatAddress, d.MinScore)
+	var r ring
+	var found []span
+	last := -1 // end of the last match
+	for i := 0; i < len(text); {
+		t, next, ok := nextToken(text, i)
+		if !ok {
+			break
+		}
+		i = next
+		r.push(t)
+		var m span
+		switch {
+		case t.kind == kNum:
+			m = matchEU(text, g, &r)
+			if m.ev == "" {
+				m = matchPOBox(text, &r)
+			}
+		case t.kind == kCap || t.kind == kAllCaps:
+			if lookup(g, text[t.start:t.end])&fStreet != 0 {
+				m = matchUS(text, g, &r)
+			}
+		}
+		if m.ev == "" || m.start < last {
+			continue
+		}
+		m.end = extendAddress(text, g, m.end, &m.score)
+		if hasCue(text, m.start, addressCues) {
+			m.score += 0.1
+		}
+		found = append(found, m)
+		last = m.end
+		i = max(i, m.end)
+	}
+	// Merge overlapping matches.
+	slices.SortFunc(found, func(a, b span) int { return a.start - b.start })
+	for k := 0; k < len(found); k++ {
+		m := found[k]
+		for k+1 < len(found) && found[k+1].start <= m.end {
+			k++
+			m.end = max(m.end, found[k].end)
+			m.score = max(m.score, found[k].score)
+		}
+		em.add(min(m.score, 0.95), m.start, m.end, m.ev)
+	}
+	return em.out
+}
+
+// inName reports whether t may sit inside a street name.
+func inName(text string, t token) bool {
+	switch t.kind {
+	case kCap, kAllCaps, kInitial:
+		return true
+	case kNum: // ordinals: 5th, 42nd
+		w := strings.ToLower(text[t.start+t.digits : t.end])
+		return w == "st" || w == "nd" || w == "rd" || w == "th"
+	case kLower:
+		return connectors[text[t.start:t.end]]
+	}
+	return false
+}
+
+// sameLine reports whether t follows the token before it on the same line
+// with nothing but spaces (or the '.' of an abbreviation) between.
+func sameLine(t, before token) bool {
+	if t.gap&(gNewline|gComma|gPunct) != 0 {
+		return false
+	}
+	if t.gap&gSentence != 0 {
+		return before.dot && before.end-before.start <= 3
+	}
+	return true
+}
+
+// matchUS matches a house number, name words and the street suffix that
+// was just pushed.
+func matchUS(text string, g map[string]uint8, r *ring) span {
+	suffix, _ := r.back(0)
+	if suffix.gap&(gNewline|gComma|gSentence|gPunct) != 0 {
+		return span{}
+	}
+	after := suffix
+	for k := 1; k <= 6; k++ {
+		t, ok := r.back(k)
+		if !ok || !sameLine(after, t) {
+			return span{}
+		}
+		if t.kind == kNum && k >= 2 && t.digits == t.end-t.start || t.kind == kNum && k >= 2 && t.end-t.start-t.digits == 1 && t.digits <= 5 {
+			if t.digits > 6 || wordBefore(text, t.start) {
+				return span{}
+			}
+			end := suffix.end
+			if suffix.dot && suffix.end-suffix.start <= 4 {
+				end++
+			}
+			return span{start: numberBefore(r, k, t), end: end, score: 0.8, ev: "street_us"}
+		}
+		if !inName(text, t) {
+			return span{}
+		}
+		after = t
+	}
+	return span{}
+}
+
+// matchEU matches a continental street name followed by the house number
+// that was just pushed.
+func matchEU(text string, g map[string]uint8, r *ring) span {
+	num, _ := r.back(0)
+	if num.digits > 5 || num.end-num.start-num.digits > 1 {
+		return span{}
+	}
+	after := num
+	for k := 1; k <= 5; k++ {
+		t, ok := r.back(k)
+		if !ok || !sameLine(after, t) {
+			return span{}
+		}
+		w := text[t.start:t.end]
+		var arr [maxWord * 2]byte
+		lw := string(lowerKey(arr[:0], w))
+		street := false
+		switch {
+		case k == 1 && euWords[lw] && t.kind == kLower:
+			street = true
+		case (t.kind == kCap || t.kind == kLower && (lw == "ul" || lw == "al")) && euOpeners[lw] && k >= 2:
+			street = true
+		case t.kind == kCap && k == 1 && hasEUSuffix(lw):
+			street = true
+		}
+		if street {
+			start := t.start
+			// A house number or a capitalised word before the street
+			// name on the same line belongs to it: "28245 Puruntie 82".
+			if b, ok := r.back(k + 1); ok && sameLine(t, b) {
+				if b.kind == kNum && b.digits == b.end-b.start && b.digits <= 6 {
+					start = b.start
+				} else if b.kind == kCap && lookup(gazetteer(), text[b.start:b.end])&fCommon == 0 && !euOpeners[strings.ToLower(text[b.start:b.end])] {
+					start = b.start
+				}
+			}
+			end := num.end
+			if num.dot && end+1 <= len(text) && (end+1 == len(text) || text[end+1] == '\n') {
+				end++ // "Király u. 15."
+			}
+			return span{start: start, end: end, score: 0.7, ev: "street_eu"}
+		}
+		if t.kind == kNum && k >= 2 && t.digits == t.end-t.start && t.digits <= 6 && numbered(text, r, k) {
+			// "5638 Aasa 43": a number, capitalised words, a number.
+			return span{start: numberBefore(r, k, t), end: num.end, score: 0.45, ev: "street_numbered"}
+		}
+		if !(inName(text, t) && (t.kind != kNum)) {
+			return span{}
+		}
+		after = t
+	}
+	return span{}
+}
+
+// numbered reports whether the tokens between the number k places back and
+// the last one are capitalised words that are not English words (or
+// initials with a dot: "928 Λ. Αλεξάνδρας 14").
+func numbered(text string, r *ring, k int) bool {
+	g := gazetteer()
+	for j := 1; j < k; j++ {
+		t, _ := r.back(j)
+		switch {
+		case t.kind == kCap && lookup(g, text[t.start:t.end])&fCommon == 0:
+		case t.kind == kInitial && t.dot:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// numberBefore returns the start of a second number right before the
+// house number t (k places back) on the same line, as in "224 4966 Bond
+// Street", or t.start.
+func numberBefore(r *ring, k int, t token) int {
+	if b, ok := r.back(k + 1); ok && sameLine(t, b) && b.kind == kNum && b.digits == b.end-b.start && b.digits <= 6 {
+		return b.start
+	}
+	return t.start
+}
+
+func hasEUSuffix(w string) bool {
+	for _, s := range euSuffixes {
+		if len(w) > len(s)+2 && strings.HasSuffix(w, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchPOBox matches "PO Box 123" and "P.O. Box 123".
+func matchPOBox(text string, r *ring) span {
+	num, _ := r.back(0)
+	box, ok := r.back(1)
+	if !ok || !strings.EqualFold(text[box.start:box.end], "box") || !sameLine(num, box) {
+		return span{}
+	}
+	start := box.start
+	// US military: "PSC 1234, Box 5678", "Unit 5146 Box 1772", "CMR 4 Box 9".
+	if p, ok := r.back(2); ok && p.kind == kNum && box.gap&^gComma == 0 {
+		if q, ok := r.back(3); ok && sameLine(p, q) && (strings.EqualFold(text[q.start:q.end], "psc") || strings.EqualFold(text[q.start:q.end], "unit") || strings.EqualFold(text[q.start:q.end], "cmr")) {
+			return span{start: q.start, end: num.end, score: 0.7, ev: "po_box"}
+		}
+		return span{}
+	}
+	if p, ok := r.back(2); ok && (strings.EqualFold(text[p.start:p.end], "po") || strings.EqualFold(text[p.start:p.end], "o")) {
+		start = p.start
+		if q, ok := r.back(3); ok && strings.EqualFold(text[p.start:p.end], "o") && strings.EqualFold(text[q.start:q.end], "p") {
+			start = q.start
+		}
+	} else {
+		return span{}
+	}
+	return span{start: start, end: num.end, score: 0.75, ev: "po_box"}
+}
+
+// maxLine bounds a line that extendAddress takes into an address block.
+const maxLine = 48
+
+// extendAddress extends an address ending at e over units and over the
+// rest of its block (see Address), returning the new end.
+func extendAddress(text string, g map[string]uint8, e int, score *float64) int {
+	// Units on the same line: ", Apt. 4", " Suite 501 Apt. 397", " #12".
+	for range 2 {
+		ue := unitAt(text, g, e)
+		if ue == e {
+			break
+		}
+		e = ue
+		*score += 0.05
+	}
+	// The rest of the line after a comma: ", Springfield, IL 62704".
+	if e < len(text) && text[e] == ',' {
+		le := e
+		for le < len(text) && le-e < maxLine*2 && text[le] != '\n' && text[le] != '?' && text[le] != '!' && !(text[le] == '.' && (le+1 == len(text) || text[le+1] == ' ')) {
+			le++
+		}
+		if pe := postalEnd(text[e:le]); pe > 0 {
+			*score += 0.1
+			return e + pe
+		}
+	}
+	// Following lines of a block: unit lines, city lines, a line with the
+	// postal code. Lines may carry a quote prefix ("> ") and one blank
+	// line may sit inside the block.
+	blockEnd, lineStart := e, e
+	blank := 0
+	for range 5 {
+		nl := strings.IndexByte(text[lineStart:min(len(text), lineStart+maxLine+2)], '\n')
+		if nl < 0 {
+			break
+		}
+		if lineStart == e && strings.TrimSpace(text[lineStart:lineStart+nl]) != "" {
+			break // text after the address on its line
+		}
+		ls := lineStart + nl + 1
+		le := ls
+		for le < len(text) && text[le] != '\n' && le-ls <= maxLine {
+			le++
+		}
+		if le-ls > maxLine {
+			break
+		}
+		lineStart = le
+		off := ls
+		for off < le && off-ls < 6 && strings.IndexByte(" \t>?*-|", text[off]) >= 0 {
+			off++
+		}
+		line := strings.TrimRight(text[off:le], " \t\r")
+		if line == "" {
+			if blank++; blank > 1 {
+				break
+			}
+			continue
+		}
+		if !addressLine(line) {
+			break
+		}
+		if ue := unitAt(text, g, off-1); ue > off && strings.TrimSpace(text[ue:le]) == "" {
+			blockEnd = ue
+		} else if pe := postalEnd(line); pe > 0 {
+			blockEnd = off + pe
+			*score += 0.1
+			break
+		}
+	}
+	if blockEnd > e {
+		return blockEnd
+	}
+	return e
+}
+
+// unitAt matches a unit designator right after e: ", Apt. 4", " Suite 501",
+// " #12", and returns its end, or e.
+func unitAt(text string, g map[string]uint8, e int) int {
+	i := e
+	if i < len(text) && text[i] == ',' {
+		i++
+	}
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	if i < len(text) && text[i] == '#' {
+		i++
+	} else {
+		t, next, ok := nextToken(text, i)
+		if !ok || t.start != i || t.kind == kNum || lookup(g, text[t.start:t.end])&fUnit == 0 {
+			return e
+		}
+		i = next
+		if i < len(text) && text[i] == '.' {
+			i++
+		}
+		for i < len(text) && text[i] == ' ' {
+			i++
+		}
+	}
+	s := i
+	for i < len(text) && i-s < 6 && (isAlnum(text[i]) || text[i] == '-') {
+		i++
+	}
+	if i == s || !isDigit(text[s]) && i-s > 1 || wordAfter(text, i) {
+		return e
+	}
+	return i
+}
+
+// addressLine reports whether line may belong to an address block: short,
+// of letters, digits, spaces and , . - ' only.
+func addressLine(line string) bool {
+	words := 0
+	for _, f := range strings.Fields(line) {
+		words++
+		_ = f
+	}
+	if words > 7 {
+		return false
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c < 0x80 && !isAlnum(c) && !strings.ContainsRune(" ,.-'#/", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// postalEnd returns the end of the postal code or state abbreviation that
+// ends s (a US ZIP, a UK postcode, a 4-5 digit code, "53-320", "394 13",
+// "IL"), or 0 if s does not end in one.
+func postalEnd(s string) int {
+	e := len(s)
+	for e > 0 && (s[e-1] == ' ' || s[e-1] == ',' || s[e-1] == '\r') {
+		e--
+	}
+	s = s[:e]
+	fs := strings.Fields(s)
+	if len(fs) == 0 {
+		return 0
+	}
+	lastw := fs[len(fs)-1]
+	switch {
+	case isZip(lastw):
+		return e
+	case len(fs) >= 2 && isUKPostcode(fs[len(fs)-2], lastw):
+		return e
+	case len(fs) >= 2 && allDigits(fs[len(fs)-2]) && len(fs[len(fs)-2]) == 3 && allDigits(lastw) && len(lastw) == 2:
+		return e // "394 13"
+	case usStates[lastw] && len(fs) >= 2:
+		return e
+	}
+	return 0
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isZip reports whether w is a postal code of digits: 4 or 5 digits,
+// ZIP+4, or "53-320" / "3610-114".
+func isZip(w string) bool {
+	if allDigits(w) {
+		return len(w) == 4 || len(w) == 5
+	}
+	a, b, ok := strings.Cut(w, "-")
+	return ok && allDigits(a) && allDigits(b) && (len(a) == 5 && len(b) == 4 || len(a) == 2 && len(b) == 3 || len(a) == 4 && len(b) == 3)
+}
+
+// isUKPostcode reports whether "out in" is a UK postcode: SW1A 1AA, M1 1AE.
+func isUKPostcode(out, in string) bool {
+	if len(in) != 3 || !isDigit(in[0]) || !isUpperASCII(in[1]) || !isUpperASCII(in[2]) {
+		return false
+	}
+	if len(out) < 2 || len(out) > 4 || !isUpperASCII(out[0]) {
+		return false
+	}
+	hasDigit := false
+	for i := 1; i < len(out); i++ {
+		switch {
+		case isDigit(out[i]):
+			hasDigit = true
+		case !isUpperASCII(out[i]):
+			return false
+		}
+	}
+	return hasDigit
+}
+
+func isUpperASCII(c byte) bool { return 'A' <= c && c <= 'Z' }

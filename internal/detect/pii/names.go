@@ -1,0 +1,109 @@
+package pii
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/brianvoe/gofakeit/v7/data"
+)
+
+// Gazetteer flags.
+const (
+	fFirst  = 1 << iota // a first (given) name
+	fLast               // a surname
+	fCommon             // an English word, month, weekday or place name
+	fTitle              // an honorific: Mr, Dr, ...
+	fStreet             // a street suffix: Street, Ave, ...
+	fUnit               // a unit word: Apt, Suite, ...
+)
+
+// The gazetteer maps a lowercased word to its flags. Names come from
+// github.com/brianvoe/gofakeit/v7's data package (MIT licence): 1,611 first
+// names, 161 middle names and 498 surnames, mostly US. Its English word lists
+// (nouns, verbs, adjectives, ...) and place names (US cities and states,
+// countries) mark the words that are names only sometimes ("Will",
+// "Grace", "Jordan"); the short lists below add what those lack. The street
+// suffixes are gofakeit's USPS list plus their standard abbreviations.
+var (
+	gazOnce sync.Once
+	gaz     map[string]uint8
+)
+
+// extraCommon are capitalised words that open sentences or name things
+// other than people often enough to be kept out of names.
+const extraCommon = `i i'm i've i'll i'd im it's the a an this that these those there here what
+when where why how who which whose my your our their his her its we you they he she
+is are was were be been am do does did have has had can could will would shall should may
+might must not no yes if then than and or but so as at by for from in into of on onto to
+with without about above after again against all also any because before below between
+both during each few more most other some such only own same too very just now
+january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
+god lord jesus christ allah bible internet english french german spanish chinese
+please thanks thank hello hi hey dear regards sincerely cheers best yours
+mr mrs ms dr prof sir madam miss
+grace hope faith joy rose summer autumn dawn bill mark pat art guy sue rob frank will may
+june april august jack penny ruby amber crystal daisy holly ivy lily iris violet pearl sky
+storm river hunter chase grant drew reed wade dean earl king prince duke major miles
+christian sunny rich carol hazel olive sterling bob lane
+street avenue road lane drive boulevard court place square park
+north south east west new old great little big saint st mount
+inc ltd llc corp co company university college school hospital bank church
+`
+
+// extraTitles are honorifics that open a name.
+const extraTitles = `mr mrs ms miss mx dr prof professor sir dame lady lord madam mme mlle
+herr frau rev reverend fr father sr sra srta señor señora don doña`
+
+// streetAbbrevs are the USPS and Royal Mail abbreviations of street
+// suffixes that gofakeit's list spells out, plus UK words it lacks.
+const streetAbbrevs = `st str ave av avenue blvd rd dr ln ct pl sq pkwy hwy cir ter terr cres crt
+way wy trl tr pike row walk close mews gardens gdns grove gr hill parade pde rise
+vale view wharf yard embankment broadway`
+
+const unitWords = `apt apartment suite ste unit flat floor fl room rm bldg building`
+
+func gazetteer() map[string]uint8 {
+	gazOnce.Do(func() {
+		g := make(map[string]uint8, 8000)
+		add := func(words []string, f uint8) {
+			for _, w := range words {
+				w = strings.ToLower(strings.TrimSpace(w))
+				if w == "" || strings.ContainsAny(w, " .") {
+					continue
+				}
+				g[w] |= f
+			}
+		}
+		add(data.Person["first"], fFirst)
+		add(data.Person["middle"], fFirst)
+		add(data.Person["last"], fLast)
+		for _, list := range data.Word {
+			add(list, fCommon)
+		}
+		add(data.Address["city"], fCommon)
+		add(data.Address["state"], fCommon)
+		add(data.Address["country"], fCommon)
+		add(data.Address["street_name"], fStreet)
+		add(strings.Fields(extraCommon), fCommon)
+		add(strings.Fields(extraTitles), fTitle)
+		add(strings.Fields(streetAbbrevs), fStreet)
+		add(strings.Fields(unitWords), fUnit)
+		gaz = g
+	})
+	return gaz
+}
+
+// lookup returns the flags of word w (any case).
+func lookup(g map[string]uint8, w string) uint8 {
+	var arr [maxWord * 2]byte
+	k := lowerKey(arr[:0], w)
+	if f, ok := g[string(k)]; ok {
+		return f
+	}
+	// Possessive: "Smith's".
+	if n := len(k); n > 2 && k[n-2] == '\'' && k[n-1] == 's' {
+		return g[string(k[:n-2])]
+	}
+	return 0
+}

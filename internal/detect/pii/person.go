@@ -1,0 +1,313 @@
+package pii
+
+import (
+	"strings"
+
+	"github.com/modelspec/modelspec/internal/detect"
+)
+
+// Person finds person names. Candidates are runs of up to four capitalised
+// words (initials and particles such as "van" or "de" may sit inside) on one
+// line, not broken by punctuation. A run is scored on what is known of its
+// words and its context:
+//
+//   - after an honorific (Mr, Mrs, Dr, ...): "name_title", 0.9;
+//   - after a cue that introduces a name ("my name is", "Dear", "Name:",
+//     "called", "I'm", "signed", ...): "name_cue", 0.85 (also in lower case
+//     when the words are in the gazetteer);
+//   - a first name from the gazetteer followed by more capitalised words:
+//     "name_full", 0.8, or 0.9 when the last is a known surname;
+//   - an unknown capitalised word followed by a known surname: 0.6;
+//   - a known first name or surname alone: "name_first" 0.55 or
+//     "name_last" 0.45, less at the start of a sentence.
+//
+// Words that are also English words, months, weekdays or place names
+// ("Will", "May", "Jordan") count as names only next to another name word
+// or after a title or cue. The span covers the name without the honorific.
+type Person struct {
+	// MinScore is the lowest score reported.
+	MinScore float64
+}
+
+var _ detect.Detector = (*Person)(nil)
+
+// NewPerson returns a person-name detector reporting findings from
+// DefaultMinScore. The first call builds the gazetteer (a few milliseconds).
+func NewPerson() *Person {
+	gazetteer()
+	return &Person{MinScore: DefaultMinScore}
+}
+
+// ID returns "detect.pii.person".
+func (*Person) ID() string { return IDPrefix + CatPerson }
+
+const maxRun = 4
+
+// nameCues end right before a name (case-insensitive, whole words). The
+// strong ones make an unknown capitalised word a name on their own; the weak
+// ones only add to a name word from the gazetteer.
+var nameCues = map[string]bool{
+	// strong
+	"my name is": true, "name is": true, "names are": true, "name's": true, "i'm": true, "i am": true,
+	"dear": true, "name": true, "called": true, "named": true, "call me": true, "calls me": true,
+	"signed": true, "regards": true, "sincerely": true, "maiden name is": true, "last name": true,
+	"first name": true, "full name": true, "surname": true, "attn": true, "user": true,
+	"married": true, "husband": true, "wife": true, "son": true, "daughter": true, "mother": true,
+	"father": true, "brother": true, "sister": true, "grandfather": true, "grandmother": true,
+	"patient": true, "kid": true, "directed by": true, "written by": true, "produced by": true,
+	"starring": true, "producer": true, "assistant to": true, "mr": true, "mrs": true, "ms": true,
+	// weak
+	"this is": false, "it's": false, "thanks": false, "cheers": false, "from": false, "to": false,
+	"cc": false, "contact": false, "ask for": false, "speak to": false, "speak with": false,
+	"talk to": false, "meet": false, "met": false, "friend": false, "client": false, "customer": false,
+	"colleague": false, "boss": false, "manager": false, "by": false, "with": false, "says": false,
+	"said": false, "according to": false, "hi": false, "hello": false, "hey": false, "under": false,
+	"add": false, "and": false, "or": false, "at": false, "tribute to": false,
+}
+
+// orgWords after a run of capitalised words make it an organisation.
+var orgWords = map[string]bool{
+	"inc": true, "ltd": true, "llc": true, "plc": true, "corp": true, "corporation": true, "co": true,
+	"company": true, "group": true, "partners": true, "investments": true, "holdings": true, "bank": true,
+	"foundation": true, "orchestra": true, "university": true, "college": true, "institute": true,
+	"gmbh": true, "ag": true, "sa": true, "associates": true, "solutions": true, "systems": true,
+	"technologies": true, "labs": true, "media": true, "capital": true, "club": true, "band": true,
+	"hotel": true, "hospital": true, "school": true, "church": true, "street": true, "road": true,
+}
+
+// particles may sit inside a name in lower case.
+var particles = map[string]bool{
+	"van": true, "von": true, "de": true, "da": true, "del": true, "della": true, "der": true,
+	"den": true, "di": true, "du": true, "le": true, "la": true, "bin": true, "ibn": true,
+	"al": true, "dos": true, "das": true, "ter": true, "af": true, "zu": true,
+}
+
+// Detect returns one finding per name.
+func (d *Person) Detect(text string) []detect.Finding {
+	g := gazetteer()
+	em := newEmitter(CatPerson, d.MinScore)
+	var run [maxRun + 2]token
+	n := 0
+	var prev token // the token before the run
+	var last token
+	flush := func(next token, hasNext bool) {
+		if n > 0 {
+			d.evaluate(text, g, run[:n], prev, next, hasNext, &em)
+		}
+		n = 0
+	}
+	for i := 0; i < len(text); {
+		t, next, ok := nextToken(text, i)
+		if !ok {
+			break
+		}
+		i = next
+		word := text[t.start:t.end]
+		nameLike := t.kind == kCap || t.kind == kInitial || t.kind == kAllCaps
+		if n > 0 && t.kind == kLower && particles[word] && t.gap&^gPunct == 0 {
+			nameLike = true
+		}
+		if nameLike && n > 0 && n < len(run) && joins(text, run[n-1], t) {
+			run[n] = t
+			n++
+		} else {
+			flush(t, true)
+			if nameLike {
+				prev = last
+				run[0] = t
+				n = 1
+			}
+		}
+		last = t
+	}
+	flush(token{}, false)
+	return em.out
+}
+
+// joins reports whether t continues the run that ends with p: no line
+// break or punctuation between, except the '.' after an initial or title.
+func joins(text string, p, t token) bool {
+	if t.gap&(gNewline|gComma|gPunct) != 0 {
+		return false
+	}
+	if w := text[p.start:p.end]; strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "\u2019s") {
+		return false
+	}
+	if t.gap&gSentence != 0 {
+		return p.dot && (p.kind == kInitial || p.end-p.start <= 4)
+	}
+	return true
+}
+
+func (d *Person) evaluate(text string, g map[string]uint8, run []token, prev, next token, hasNext bool, em *emitter) {
+	// Honorifics open the run: "Mr. Smith", "Dr Jane Doe".
+	title := false
+	for len(run) > 1 && lookup(g, text[run[0].start:run[0].end])&fTitle != 0 {
+		title = true
+		run = run[1:]
+	}
+	var fa [maxRun + 2]uint8
+	flags := fa[:len(run)]
+	for k, t := range run {
+		flags[k] = lookup(g, text[t.start:t.end])
+	}
+	if len(run) == 1 && !title && flags[0]&fTitle != 0 {
+		return
+	}
+	// Common words before or after a name: "The", "Producer", "When".
+	for len(run) > 1 && flags[0]&fCommon != 0 && flags[0]&(fFirst|fLast) == 0 {
+		run, flags = run[1:], flags[1:]
+	}
+	// A street or unit word ends a street name, not a person's:
+	// "Gordon Terrace", "Dora Creek Apt.".
+	place := false
+	for len(run) > 0 && flags[len(run)-1]&(fStreet|fUnit) != 0 && flags[len(run)-1]&(fFirst|fLast) == 0 {
+		run, flags = run[:len(run)-1], flags[:len(flags)-1]
+		place = true
+	}
+	for len(run) > 1 && flags[len(run)-1]&fCommon != 0 && flags[len(run)-1]&(fFirst|fLast) == 0 {
+		if t := run[len(run)-1]; orgWords[strings.ToLower(text[t.start:t.end])] {
+			place = true // "Morgan Stanley Bank"
+		}
+		run, flags = run[:len(run)-1], flags[:len(flags)-1]
+	}
+	if len(run) == 0 || len(run) > maxRun || run[0].kind == kInitial && len(run) == 1 {
+		return
+	}
+	start, end := run[0].start, run[len(run)-1].end
+	if run[len(run)-1].kind == kInitial && run[len(run)-1].dot {
+		end++ // "John Q."
+	}
+	lastWord := text[run[len(run)-1].start:run[len(run)-1].end]
+	possessive := strings.HasSuffix(lastWord, "'s") || strings.HasSuffix(lastWord, "’s")
+	if possessive {
+		end -= len("'s")
+		if strings.HasSuffix(lastWord, "’s") {
+			end -= len("’") - 1
+		}
+	}
+	cue, strong := cueBefore(text, start)
+	if run[0].kind == kAllCaps && !title && !strong {
+		return // "LONDON", "ASAP"
+	}
+	// What follows: a house number or a street word makes a street, an
+	// organisation word an organisation, ':' at a line start a speaker.
+	if hasNext && sameLine(next, run[len(run)-1]) {
+		nw := text[next.start:next.end]
+		nf := lookup(g, nw)
+		switch {
+		case next.kind == kNum && next.gap == 0 && !possessive:
+			place = true
+		case nf&(fStreet|fUnit) != 0 && (next.kind == kCap || next.kind == kAllCaps):
+			place = true
+		case orgWords[strings.ToLower(nw)] && (next.kind == kCap || next.kind == kAllCaps):
+			place = true
+		}
+	}
+	speaker := run[0].gap&(gStart|gNewline) != 0 && end < len(text) && text[end] == ':' && len(run) <= 2
+	sentenceStart := run[0].gap&(gStart|gSentence|gNewline|gBlank) != 0
+
+	known, firstKnown, lastKnown, ambiguous, initials := 0, false, false, 0, 0
+	unknownCommon := false
+	for k, f := range flags {
+		if f&(fFirst|fLast) != 0 {
+			known++
+			if f&fCommon != 0 {
+				ambiguous++
+			}
+		} else if f&fCommon != 0 {
+			unknownCommon = true
+		}
+		if k == 0 && f&fFirst != 0 {
+			firstKnown = true
+		}
+		if k == len(flags)-1 && f&fLast != 0 {
+			lastKnown = true
+		}
+		if run[k].kind == kInitial && k > 0 && k < len(run)-1 {
+			initials++
+		}
+	}
+	clean := flags[0]&fCommon == 0 // the first word is no English word
+
+	var score float64
+	var ev string
+	switch {
+	case title:
+		score, ev = 0.9, "name_title"
+	case strong:
+		score, ev = 0.85, "name_cue"
+	case len(run) >= 3 && initials > 0 && !unknownCommon:
+		score, ev = 0.8, "name_initial" // "Janka M. Szász"
+	case len(run) >= 2 && firstKnown && lastKnown && ambiguous < len(run):
+		score, ev = 0.9, "name_full"
+	case len(run) >= 2 && firstKnown && clean:
+		score, ev = 0.8, "name_full"
+	case len(run) >= 2 && lastKnown && flags[len(flags)-1]&fCommon == 0:
+		score, ev = 0.6, "name_full"
+	case len(run) >= 2 && known > 0:
+		score, ev = 0.45, "name_full"
+	case len(run) == 1 && flags[0]&fFirst != 0 && clean:
+		score, ev = 0.55, "name_first"
+	case len(run) == 1 && flags[0]&fLast != 0 && clean:
+		score, ev = 0.45, "name_last"
+	case len(run) >= 2 && !unknownCommon:
+		score, ev = 0.3, "name_shape"
+	case cue || speaker:
+		score, ev = 0.2, "name_shape"
+	default:
+		return
+	}
+	switch {
+	case title || strong:
+	case unknownCommon:
+		score -= 0.3
+	case cue && known > 0:
+		score += 0.15
+	}
+	if possessive && !unknownCommon && len(run) >= 2 {
+		score += 0.2 // "Bryan Maclean's"
+	}
+	if speaker && !unknownCommon && known > 0 {
+		score += 0.2 // "Lisa: Remember me"
+	}
+	if sentenceStart && !title && !strong && !speaker && len(run) == 1 {
+		score -= 0.05
+	}
+	if place && !title && !strong {
+		score -= 0.5
+	}
+	em.add(min(score, 0.95), start, end, ev)
+}
+
+// cueBefore reports whether a name cue ends right before pos (after
+// spaces, ':', ',', '?' or a quote), and whether it is a strong one.
+func cueBefore(text string, pos int) (cue, strong bool) {
+	var arr [32]byte
+	e := pos
+	for e > 0 && e > pos-8 && strings.IndexByte(" :,\t->?\"", text[e-1]) >= 0 {
+		e--
+	}
+	w := lowerWindow(arr[:0], text, e-len(arr), e)
+	// Try every word start in the window as the start of a cue.
+	for i := len(w) - 1; i >= 0; i-- {
+		if i > 0 && (isAlnum(w[i-1]) || w[i-1] == '\'') {
+			continue
+		}
+		if !isAlnum(w[i]) {
+			continue
+		}
+		if s, ok := nameCues[string(w[i:])]; ok {
+			cue = true
+			if s {
+				return true, true
+			}
+		}
+	}
+	return cue, false
+}
+
+func strongCueBefore(text string, pos int) bool {
+	_, s := cueBefore(text, pos)
+	return s
+}

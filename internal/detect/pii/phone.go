@@ -1,0 +1,450 @@
+package pii
+
+import (
+	"math/bits"
+	"strconv"
+	"sync"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/modelspec/modelspec/internal/detect"
+)
+
+// Phone finds telephone numbers. A linear pre-scan reads candidates: runs
+// of 7 to 15 digits (16 after an international "00") grouped by spaces,
+// hyphens, dots, slashes or parentheses, optionally after '+'. Shapes that
+// are something else are dropped (dates, dotted quads, SSNs, Luhn-valid card
+// numbers). Each remaining candidate is validated with the numbering plan
+// metadata of github.com/nyaruka/phonenumbers: an international number
+// ('+' or "00") must be valid for its country calling code; a national one
+// must be valid in one of Regions, tried in order (North America and the UK
+// first). Context cues before or just after the number ("phone", "call",
+// "mobile", "fax", ...) raise the score; a valid number in a region other
+// than North America or the UK needs one to reach DefaultMinScore, and so
+// does a plain run of digits with no grouping.
+type Phone struct {
+	// MinScore is the lowest score reported.
+	MinScore float64
+}
+
+var _ detect.Detector = (*Phone)(nil)
+
+// NewPhone returns a phone number detector reporting findings from
+// DefaultMinScore.
+func NewPhone() *Phone { return &Phone{MinScore: DefaultMinScore} }
+
+// ID returns "detect.pii.phone".
+func (*Phone) ID() string { return IDPrefix + CatPhone }
+
+// Regions are the regions whose national numbering plans national numbers
+// (written without '+') are checked against, in order: North America and
+// the UK, then other countries with many speakers of the languages the
+// gateway serves.
+var Regions = []string{
+	"US", "GB", "CA", "AU", "IE", "NZ", "IN", "ZA",
+	"DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "PT", "BR", "MX",
+	"SE", "NO", "DK", "FI", "PL", "CZ", "HU", "GR", "RU", "JP",
+}
+
+// maxValidations bounds the region checks one Detect call makes (each costs
+// about a microsecond); past it only North America and the UK are tried, so
+// a text made of millions of digit groups stays cheap.
+const maxValidations = 20000
+
+type region struct {
+	code string
+	cc   int32
+	ndd  string // national (trunk) prefix, digits only
+}
+
+var (
+	regionsOnce sync.Once
+	regionMeta  []region
+)
+
+func regionsMeta() []region {
+	regionsOnce.Do(func() {
+		for _, r := range Regions {
+			cc := phonenumbers.GetCountryCodeForRegion(r)
+			if cc == 0 {
+				continue
+			}
+			regionMeta = append(regionMeta, region{r, int32(cc), phonenumbers.GetNddPrefixForRegion(r, true)})
+		}
+	})
+	return regionMeta
+}
+
+var (
+	phoneCues      = []string{"phone", "tel", "telephone", "mobile", "cell", "cellphone", "fax", "call", "calling", "called", "text", "sms", "whatsapp", "contact", "reach", "dial", "ring", "phone number", "answering", "messages to", "hotline", "landline"}
+	phoneCuesAfter = []string{"office", "fax", "mobile", "cell", "home", "work", "desk", "ext", "x", "direct"}
+)
+
+// Detect returns one finding per phone number.
+func (d *Phone) Detect(text string) []detect.Finding {
+	em := newEmitter(CatPhone, d.MinScore)
+	regs := regionsMeta()
+	budget := maxValidations
+	var digits [20]byte
+	for i := 0; i < len(text); {
+		c := text[i]
+		start := i
+		switch {
+		case c == '+' && i+1 < len(text) && (isDigit(text[i+1]) || text[i+1] == ' ' && i+2 < len(text) && isDigit(text[i+2])):
+		case c == '(' && i+1 < len(text) && isDigit(text[i+1]):
+		case isDigit(c):
+		default:
+			i++
+			continue
+		}
+		if wordBefore(text, i) || i > 0 && (text[i-1] == '.' || text[i-1] == '-' || text[i-1] == '/' || text[i-1] == '$' || text[i-1] == ',' || text[i-1] == '#') {
+			i++
+			for i < len(text) && isDigit(text[i]) {
+				i++
+			}
+			continue
+		}
+		cand, next := readPhone(text, start, digits[:0])
+		i = next
+		if cand.end <= start {
+			i = start + 1
+			continue
+		}
+		score, ev := d.score(text, cand, regs, &budget)
+		em.add(min(score, 0.99), cand.start, cand.end, ev)
+	}
+	return em.out
+}
+
+// phoneCand is a candidate phone number.
+type phoneCand struct {
+	start, end int
+	digits     []byte // national or international digits, after any '+' or "00"
+	intl       bool   // written with '+' or "00"
+	groups     int    // digit groups
+	seps       sepSet // the distinct separator bytes used between digits
+	trunkZero  bool   // "(0)" after the country code
+	groupLens  [6]int // lengths of the first groups
+}
+
+const (
+	maxPhoneDigits = 17
+	maxPhoneLen    = 32
+)
+
+// readPhone reads a candidate at s and returns it with the offset where the
+// scan goes on. The candidate is empty when the run is not phone-shaped.
+func readPhone(text string, s int, buf []byte) (phoneCand, int) {
+	c := phoneCand{start: s, digits: buf}
+	i := s
+	if text[i] == '+' {
+		c.intl = true
+		i++
+		if i < len(text) && text[i] == ' ' {
+			i++
+		}
+	}
+	open := false
+	var pending sepSet // separators since the last digit
+	sepRun := 0
+	group := 0
+	end := i
+	for i < len(text) && i-s < maxPhoneLen+8 {
+		b := text[i]
+		switch {
+		case isDigit(b):
+			c.seps |= pending
+			pending = 0
+			if len(c.digits) <= maxPhoneDigits {
+				c.digits = append(c.digits, b)
+			}
+			group++
+			sepRun = 0
+			i++
+			end = i
+			continue
+		case b == '(' && !open && sepRun < 2:
+			open = true
+		case b == ')' && open:
+			open = false
+		case b == ' ' || b == '-' || b == '.' || b == '/':
+			if b != ' ' && sepRun > 0 && text[i-1] != ' ' && text[i-1] != ')' {
+				goto done // "--", "..": not a phone
+			}
+		default:
+			goto done
+		}
+		if group > 0 {
+			if c.groups < len(c.groupLens) {
+				c.groupLens[c.groups] = group
+			}
+			c.groups++
+			group = 0
+		}
+		if b != '(' && b != ')' {
+			pending |= sepBit(b)
+		}
+		sepRun++
+		if sepRun > 3 {
+			goto done
+		}
+		i++
+	}
+done:
+	if group > 0 {
+		if c.groups < len(c.groupLens) {
+			c.groupLens[c.groups] = group
+		}
+		c.groups++
+	}
+	if i < len(text) && isDigit(text[i]) {
+		// Too long to be a phone number: skip the rest of the digits.
+		for i < len(text) && isDigit(text[i]) {
+			i++
+		}
+		return phoneCand{}, i
+	}
+	next := i
+	c.end = end
+	// An extension: "555-1234 x89", "555-1234x89", "ext. 89".
+	if e := extensionAt(text, end); e > end {
+		c.end, next = e, e
+	} else if wordAfter(text, end) || end+1 < len(text) && text[end] == ':' && isDigit(text[end+1]) {
+		return phoneCand{}, next // runs into a word, or a time of day
+	}
+	// Close a parenthesis left open only if it is the one just after the
+	// last digit: "(555) 123-4567" is complete at the last digit.
+	if end < len(text) && text[end] == ')' && openBefore(text, s, end) {
+		c.end = end + 1
+	}
+	if s+1 < len(text) && text[s] == '(' && !closes(text, s, c.end) {
+		c.start = s + 1 // unbalanced opening parenthesis
+	}
+	if !c.intl && len(c.digits) >= 2 && c.digits[0] == '0' && c.digits[1] == '0' {
+		c.intl = true
+		c.digits = c.digits[2:]
+	}
+	if c.intl {
+		if k := indexOf(text[s:c.end], "(0)"); k >= 0 {
+			c.trunkZero = true
+			c.digits = removeTrunkZero(c.digits, countDigits(text[s:s+k]))
+		}
+	}
+	return c, max(next, s+1)
+}
+
+// sepSet is a set of the separators ' ', '-', '.', '/'.
+type sepSet uint8
+
+func sepBit(b byte) sepSet {
+	switch b {
+	case ' ':
+		return 1
+	case '-':
+		return 2
+	case '.':
+		return 4
+	}
+	return 8
+}
+
+// extensionAt matches an extension right after a number ending at e:
+// "x89", " x 89", " ext. 89", and returns its end, or e.
+func extensionAt(text string, e int) int {
+	i := e
+	if i < len(text) && text[i] == ' ' {
+		i++
+	}
+	switch {
+	case i+3 <= len(text) && (text[i:i+3] == "ext" || text[i:i+3] == "Ext"):
+		i += 3
+		if i < len(text) && text[i] == '.' {
+			i++
+		}
+	case i < len(text) && (text[i] == 'x' || text[i] == 'X'):
+		i++
+	default:
+		return e
+	}
+	if i < len(text) && text[i] == ' ' {
+		i++
+	}
+	v, n := num(text, i, 7)
+	_ = v
+	if n == 0 || n > 6 || wordAfter(text, i+n) {
+		return e
+	}
+	return i + n
+}
+
+func openBefore(text string, s, end int) bool {
+	depth := 0
+	for i := s; i < end; i++ {
+		switch text[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+	}
+	return depth > 0
+}
+
+func closes(text string, s, end int) bool { return !openBefore(text, s, end) }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func removeTrunkZero(d []byte, at int) []byte {
+	if at < len(d) && d[at] == '0' {
+		return append(d[:at], d[at+1:]...)
+	}
+	return d
+}
+
+// score validates a candidate and returns its score and evidence.
+func (d *Phone) score(text string, c phoneCand, regs []region, budget *int) (float64, string) {
+	n := len(c.digits)
+	if n < 7 || n > 15 {
+		return 0, ""
+	}
+	span := text[c.start:c.end]
+	if looksLikeDate(span) || looksLikeDottedQuad(span) || c.groups == 3 && shape(span, 3, 2, 4) && !c.intl {
+		return 0, ""
+	}
+	if c.groups == 1 && !c.intl && n >= 12 && luhn(c.digits) && scheme(c.digits) != "" {
+		return 0, "" // a card number
+	}
+	if bits.OnesCount8(uint8(c.seps)) > 2 {
+		return 0, "" // "1.2/3-4 5": too mixed
+	}
+	cue := hasCue(text, c.start, phoneCues) || hasCueIn(text, c.end, c.end+12, phoneCuesAfter)
+	bonus := 0.0
+	if cue {
+		bonus = 0.25
+	}
+	if c.intl {
+		if validIntl(c.digits) {
+			return 0.85 + bonus, "phone_intl"
+		}
+		if n >= 8 {
+			return 0.3 + bonus, "phone_intl_unverified"
+		}
+		return 0, ""
+	}
+	plain := c.groups == 1
+	for k, r := range regs {
+		if k >= 2 && (*budget <= 0 || plain && !cue) {
+			break
+		}
+		*budget--
+		if !validNational(c.digits, r) {
+			continue
+		}
+		base := 0.45
+		switch {
+		case k < 2 && !plain:
+			base = 0.8
+		case k < 2:
+			base = 0.35
+		}
+		return base + bonus, "phone_national"
+	}
+	if cue && !plain && n >= 7 {
+		return 0.35 + bonus/2, "phone_unverified"
+	}
+	return 0, ""
+}
+
+// validIntl reports whether digits, written after '+', are a valid number
+// for their country calling code.
+func validIntl(digits []byte) bool {
+	for l := 1; l <= 3 && l < len(digits); l++ {
+		cc, _ := strconv.Atoi(string(digits[:l]))
+		if phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
+			continue
+		}
+		num := nationalNumber(int32(cc), digits[l:])
+		if num != nil && phonenumbers.IsValidNumber(num) {
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// validNational reports whether digits, written as a national number, are
+// valid in region r, with or without its trunk prefix.
+func validNational(digits []byte, r region) bool {
+	nsn := digits
+	if r.ndd != "" && len(nsn) > len(r.ndd) && string(nsn[:len(r.ndd)]) == r.ndd {
+		nsn = nsn[len(r.ndd):]
+	} else if r.cc == 1 && len(nsn) == 10 && nsn[0] == '1' {
+		return false
+	}
+	num := nationalNumber(r.cc, nsn)
+	return num != nil && phonenumbers.IsValidNumberForRegion(num, r.code)
+}
+
+// nationalNumber builds a PhoneNumber from a national significant number.
+func nationalNumber(cc int32, nsn []byte) *phonenumbers.PhoneNumber {
+	if len(nsn) == 0 || len(nsn) > 17 {
+		return nil
+	}
+	zeros := int32(0)
+	for int(zeros) < len(nsn)-1 && nsn[zeros] == '0' {
+		zeros++
+	}
+	v, err := strconv.ParseUint(string(nsn), 10, 64)
+	if err != nil {
+		return nil
+	}
+	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &v}
+	if zeros > 0 {
+		t := true
+		num.ItalianLeadingZero = &t
+		num.NumberOfLeadingZeros = &zeros
+	}
+	return num
+}
+
+// looksLikeDate reports whether s is a date: 2024-01-31, 31/01/2024,
+// 1.2.2024, 01-31-24.
+func looksLikeDate(s string) bool {
+	for _, g := range [][]int{{4, 2, 2}, {2, 2, 4}, {1, 2, 4}, {2, 1, 4}, {1, 1, 4}, {2, 2, 2}} {
+		if shape(s, g...) {
+			sep := s[g[0]]
+			return sep == '-' || sep == '/' || sep == '.'
+		}
+	}
+	return false
+}
+
+func looksLikeDottedQuad(s string) bool {
+	dots := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '.':
+			dots++
+		case !isDigit(s[i]):
+			return false
+		}
+	}
+	return dots == 3
+}
