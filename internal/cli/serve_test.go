@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelspec/modelspec/internal/testutil/fakeupstream"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestServeEndToEnd runs modelspec serve with no config in front of the
+// fake upstream, sends requests, stops it, and reads the decision log
+// back with modelspec logs: every request is there, and no message
+// content is.
+func TestServeEndToEnd(t *testing.T) {
+	up := fakeupstream.Start(t, fakeupstream.Options{})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"serve", "--upstream", up.BaseURL, "--listen", addr}, &bytes.Buffer{}, &stderr) }()
+	url := "http://" + addr + "/v1/chat/completions"
+	var resp *http.Response
+	var err error
+	for range 100 {
+		if resp, err = http.Post(url, "application/json", strings.NewReader(`{"model":"fake-model","messages":[{"role":"user","content":"write to jane.doe@example.com"}]}`)); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("gateway did not start: %v\n%s", err, stderr.String())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Modelspec-Decision") == "" {
+		t.Fatalf("status %d headers %v", resp.StatusCode, resp.Header)
+	}
+	for range 4 {
+		r, err := http.Post(url, "application/json", strings.NewReader(`{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(stderr.String(), "written=5") {
+		t.Errorf("flush not reported: %s", stderr.String())
+	}
+	code, out, errOut := runCLI("logs", "--json", "--db", filepath.Join(dir, "modelspec.db"))
+	if code != 0 {
+		t.Fatalf("logs exited %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d records, want 5:\n%s", len(lines), out)
+	}
+	if strings.Contains(out, "jane.doe") || strings.Contains(out, "example.com") {
+		t.Errorf("message content reached the decision log:\n%s", out)
+	}
+	var first struct {
+		Action   string
+		Clauses  []string
+		Findings []struct{ Content struct{ Hash string } }
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.Action != "annotate" || len(first.Findings) == 0 || !strings.HasPrefix(first.Findings[0].Content.Hash, "sha256:") {
+		t.Errorf("oldest record = %s", lines[len(lines)-1])
+	}
+	if _, err := os.Stat(filepath.Join(dir, "modelspec.db")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestServeRefusesOpenListenWithoutKeys(t *testing.T) {
+	code, _, errOut := runCLI("serve", "--upstream", "http://127.0.0.1:1/v1", "--listen", "0.0.0.0:0")
+	if code != ExitError || !strings.Contains(errOut, "loopback only") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCLI("serve")
+	if code != ExitError || !strings.Contains(errOut, "no upstream") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	code, out, _ := runCLI("keys", "new")
+	if code != 0 || !strings.Contains(out, "key_sha256: ") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var key, sum string
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(l, "key:        "); ok {
+			key = v
+		}
+		if v, ok := strings.CutPrefix(l, "key_sha256: "); ok {
+			sum = v
+		}
+	}
+	if hashKey(key) != sum || len(sum) != 64 {
+		t.Errorf("key %q hash %q", key, sum)
+	}
+}

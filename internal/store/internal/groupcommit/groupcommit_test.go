@@ -1,0 +1,120 @@
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestBatches(t *testing.T) {
+	var mu sync.Mutex
+	var committed []int
+	var commits atomic.Int64
+	c := New(func(items []int) ([]error, error) {
+		time.Sleep(2 * time.Millisecond) // an fsync
+		mu.Lock()
+		committed = append(committed, items...)
+		mu.Unlock()
+		commits.Add(1)
+		res := make([]error, len(items))
+		for i, it := range items {
+			if it%10 == 0 {
+				res[i] = fmt.Errorf("item %d: %w", it, errors.ErrUnsupported)
+			}
+		}
+		return res, nil
+	}, 1, 64)
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				it := g*100 + i + 1
+				err := c.Do(context.Background(), it)
+				if (it%10 == 0) != errors.Is(err, errors.ErrUnsupported) {
+					t.Errorf("item %d: %v", it, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c.Close()
+	if len(committed) != 16*20 {
+		t.Errorf("%d items committed, want %d", len(committed), 16*20)
+	}
+	if n := commits.Load(); n > 16*20/3 {
+		t.Errorf("%d commits for %d items: not batched", n, 16*20)
+	}
+	if err := c.Do(context.Background(), 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("Do after Close = %v", err)
+	}
+	c.Close()
+}
+
+// TestIsolation: a transaction error makes each item of the batch retry
+// alone, so only the bad one fails.
+func TestIsolation(t *testing.T) {
+	bad := errors.New("bad item")
+	release := make(chan struct{})
+	c := New(func(items []int) ([]error, error) {
+		<-release
+		for _, it := range items {
+			if it < 0 {
+				return nil, bad
+			}
+		}
+		return make([]error, len(items)), nil
+	}, 1, 64)
+	defer c.Close()
+	errs := make([]error, 6)
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			it := i
+			if i == 3 {
+				it = -1
+			}
+			errs[i] = c.Do(context.Background(), it)
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 3) != errors.Is(err, bad) {
+			t.Errorf("item %d: %v", i, err)
+		}
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	block := make(chan struct{})
+	var got []int
+	c := New(func(items []int) ([]error, error) {
+		<-block
+		got = append(got, items...)
+		return nil, nil
+	}, 1, 1)
+	first := make(chan error)
+	go func() { first <- c.Do(context.Background(), 1) }()
+	time.Sleep(10 * time.Millisecond) // item 1 is being committed
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Do(ctx, 2) }()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Do with a canceled context = %v", err)
+	}
+	close(block)
+	if err := <-first; err != nil {
+		t.Error(err)
+	}
+	c.Close()
+	if len(got) != 1 || got[0] != 1 {
+		t.Errorf("committed %v; the canceled item must not be written", got)
+	}
+}
