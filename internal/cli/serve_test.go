@@ -37,7 +37,9 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- Main(ctx, []string{"serve", "--upstream", up.BaseURL, "--listen", addr}, &bytes.Buffer{}, &stderr) }()
+	go func() {
+		done <- Main(ctx, []string{"serve", "--upstream", up.BaseURL, "--listen", addr}, &bytes.Buffer{}, &stderr)
+	}()
 	url := "http://" + addr + "/v1/chat/completions"
 	var resp *http.Response
 	var err error
