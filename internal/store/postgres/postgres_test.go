@@ -27,6 +27,10 @@ const DSNEnv = "MODELSPEC_POSTGRES_DSN"
 func dsn(tb testing.TB) string {
 	tb.Helper()
 	d := os.Getenv(DSNEnv)
+	if d == "" && os.Getenv("MODELSPEC_REQUIRE_POSTGRES") != "" {
+		// CI sets this: there, a missing server is a failure, not a skip.
+		tb.Fatalf("%s is not set but MODELSPEC_REQUIRE_POSTGRES is", DSNEnv)
+	}
 	if d == "" {
 		tb.Skipf("%s is not set: no PostgreSQL to test against; start one with: eval \"$(bash scripts/postgres start)\"", DSNEnv)
 	}
