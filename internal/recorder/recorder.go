@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/modelspec/modelspec/internal/decisionlog"
+	"github.com/modelspec/modelspec/internal/store"
 )
 
 // Appender is the part of a store the recorder needs.
@@ -100,7 +101,12 @@ func (r *Recorder) appendWithRetry(rec decisionlog.Record) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = r.store.Append(ctx, rec)
 		cancel()
-		if err == nil || errors.Is(err, decisionlog.ErrInvalid) {
+		// A retry after a timeout finds the record stored by the try that
+		// timed out: that is success.
+		if err == nil || errors.Is(err, store.ErrExists) {
+			return nil
+		}
+		if errors.Is(err, decisionlog.ErrInvalid) {
 			return err
 		}
 		time.Sleep(time.Duration(50<<attempt) * time.Millisecond)

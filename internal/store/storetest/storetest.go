@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DecisionLog) {
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open(t)) })
 	t.Run("Exists", func(t *testing.T) { testExists(t, open(t)) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, open(t)) })
+	t.Run("DuplicateClauses", func(t *testing.T) { testDuplicateClauses(t, open(t)) })
 	t.Run("Query", func(t *testing.T) { testQuery(t, open(t)) })
 	t.Run("TimeBounds", func(t *testing.T) { testTimeBounds(t, open(t)) })
 	t.Run("Limits", func(t *testing.T) { testLimits(t, open(t)) })
@@ -215,6 +216,21 @@ func testInvalid(t *testing.T, s store.DecisionLog) {
 		if _, err := s.Query(context.Background(), f); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("%s: Query = %v, want ErrInvalid", name, err)
 		}
+	}
+}
+
+// testDuplicateClauses: a clause cited twice comes back twice and the
+// record is found once by it.
+func testDuplicateClauses(t *testing.T, s store.DecisionLog) {
+	rec := Full("dupclause", base)
+	rec.Clauses = []string{"protect_privacy", "a", "protect_privacy"}
+	appendAll(t, s, rec)
+	if d := same(mustGet(t, s, rec.ID), rec); d != "" {
+		t.Error(d)
+	}
+	rs, err := s.Query(context.Background(), store.Filter{Clause: "protect_privacy"})
+	if err != nil || len(rs) != 1 {
+		t.Errorf("Query by the repeated clause = %d records, %v; want 1", len(rs), err)
 	}
 }
 
