@@ -8,6 +8,7 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/injection"
 	"github.com/modelspec/modelspec/internal/detect/pii"
 	"github.com/modelspec/modelspec/internal/detect/rolespoof"
+	"github.com/modelspec/modelspec/internal/detect/secrets"
 )
 
 // Chain holds the chain-of-command screens, which the decision core runs
@@ -26,6 +27,7 @@ func ChainOfCommand() (Chain, error) {
 func Content() ([]detect.Detector, error) {
 	var ds []detect.Detector
 	ds = append(ds, pii.All()...)
+	ds = append(ds, secrets.New())
 	return ds, nil
 }
 
