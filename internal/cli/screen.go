@@ -15,10 +15,11 @@ import (
 )
 
 type screenParams struct {
-	input    string
-	json     bool
-	exitCode bool
-	only     []string
+	input     string
+	protected string
+	json      bool
+	exitCode  bool
+	only      []string
 }
 
 func newScreenCmd() *cobra.Command {
@@ -45,6 +46,7 @@ Exit status: 0, or 1 with --exit-code when something was found; 2 on error.`,
 	}
 	c.Flags().BoolVar(&p.json, "json", false, "print findings and scores as JSON")
 	c.Flags().BoolVar(&p.exitCode, "exit-code", false, "exit 1 when there are findings")
+	c.Flags().StringVar(&p.protected, "protected", "", "folder of protected texts (.txt, .md) for the creators'-rights screen")
 	c.Flags().StringSliceVar(&p.only, "detectors", nil, "only these detector ids (comma-separated; see the list in --help of screen)")
 	return c
 }
@@ -55,7 +57,11 @@ type screenJSON struct {
 }
 
 func runScreen(stdin io.Reader, stdout io.Writer, p screenParams) error {
-	reg, err := builtin.Registry()
+	protected, err := builtin.LoadProtected(p.protected)
+	if err != nil {
+		return err
+	}
+	reg, err := builtin.Registry(builtin.Options{Protected: protected})
 	if err != nil {
 		return err
 	}

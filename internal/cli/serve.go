@@ -160,7 +160,15 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 	if err != nil {
 		return err
 	}
-	screens, err := builtin.Content()
+	protectedDir := cfg.ProtectedTexts
+	if protectedDir != "" && !filepath.IsAbs(protectedDir) && p.config != "" {
+		protectedDir = filepath.Join(filepath.Dir(p.config), protectedDir)
+	}
+	protected, err := builtin.LoadProtected(protectedDir)
+	if err != nil {
+		return err
+	}
+	screens, err := builtin.Content(builtin.Options{Protected: protected})
 	if err != nil {
 		return err
 	}

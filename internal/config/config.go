@@ -49,6 +49,10 @@ type Config struct {
 	Stream Stream `yaml:"stream" json:"stream"`
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// ProtectedTexts is a folder of .txt and .md files whose verbatim
+	// reproduction the creators'-rights screen reports (relative to the
+	// config file).
+	ProtectedTexts string `yaml:"protected_texts" json:"protected_texts,omitempty"`
 }
 
 // Upstream is one model server.

@@ -4,7 +4,11 @@
 package builtin
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/copyright"
 	"github.com/modelspec/modelspec/internal/detect/injection"
 	"github.com/modelspec/modelspec/internal/detect/pii"
 	"github.com/modelspec/modelspec/internal/detect/rolespoof"
@@ -23,21 +27,43 @@ func ChainOfCommand() (Chain, error) {
 	return Chain{Injection: injection.New(), RoleSpoof: rolespoof.New()}, nil
 }
 
+// Options select the screens that need the operator's data.
+type Options struct {
+	// Protected are the texts whose verbatim reproduction the
+	// creators'-rights screen reports; none means no such screen.
+	Protected []copyright.Document
+}
+
 // Content returns the content screens, run on every message and answer.
-func Content() ([]detect.Detector, error) {
+func Content(opts Options) ([]detect.Detector, error) {
 	var ds []detect.Detector
 	ds = append(ds, pii.All()...)
 	ds = append(ds, secrets.New())
+	if len(opts.Protected) > 0 {
+		ds = append(ds, copyright.New(copyright.Build(opts.Protected)))
+	}
 	return ds, nil
 }
 
+// LoadProtected reads the protected texts from a folder ("" for none).
+func LoadProtected(dir string) ([]copyright.Document, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	docs, err := copyright.LoadDir(os.DirFS(dir))
+	if err != nil {
+		return nil, fmt.Errorf("protected texts %s: %w", dir, err)
+	}
+	return docs, nil
+}
+
 // Registry returns a new registry holding every built-in detector.
-func Registry() (*detect.Registry, error) {
+func Registry(opts Options) (*detect.Registry, error) {
 	chain, err := ChainOfCommand()
 	if err != nil {
 		return nil, err
 	}
-	content, err := Content()
+	content, err := Content(opts)
 	if err != nil {
 		return nil, err
 	}
