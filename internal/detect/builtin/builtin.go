@@ -11,6 +11,7 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/copyright"
 	"github.com/modelspec/modelspec/internal/detect/injection"
 	"github.com/modelspec/modelspec/internal/detect/pii"
+	"github.com/modelspec/modelspec/internal/detect/refusal"
 	"github.com/modelspec/modelspec/internal/detect/rolespoof"
 	"github.com/modelspec/modelspec/internal/detect/secrets"
 )
@@ -57,7 +58,9 @@ func LoadProtected(dir string) ([]copyright.Document, error) {
 	return docs, nil
 }
 
-// Registry returns a new registry holding every built-in detector.
+// Registry returns a new registry holding every built-in detector: the
+// chain-of-command and content screens, and the refusal detector, which
+// grades answers rather than guarding them (the evaluator's grader).
 func Registry(opts Options) (*detect.Registry, error) {
 	chain, err := ChainOfCommand()
 	if err != nil {
@@ -67,5 +70,5 @@ func Registry(opts Options) (*detect.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return detect.NewRegistry(append([]detect.Detector{chain.Injection, chain.RoleSpoof}, content...)...)
+	return detect.NewRegistry(append([]detect.Detector{chain.Injection, chain.RoleSpoof, refusal.New()}, content...)...)
 }
