@@ -49,6 +49,11 @@ type Config struct {
 	Stream Stream `yaml:"stream" json:"stream"`
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// Passthrough turns the spec off: requests are authenticated,
+	// decoded, forwarded and logged, but not screened and given no
+	// platform prompt. For measuring the gateway's own overhead, and for
+	// switching enforcement off without taking the gateway out.
+	Passthrough bool `yaml:"passthrough" json:"passthrough"`
 	// ProtectedTexts is a folder of .txt and .md files whose verbatim
 	// reproduction the creators'-rights screen reports (relative to the
 	// config file).

@@ -86,6 +86,14 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.cfg.Passthrough {
+		rq.inputAt = s.deps.Now()
+		rq.out.Action = policy.Allow
+		rq.out.Latencies.Input = rq.inputAt.Sub(rq.start)
+		rq.forward(w, r, up, req, nil)
+		return
+	}
+
 	// Chain of command and input screening.
 	msgs := policy.FromChat(req.Messages)
 	for _, m := range msgs {
@@ -112,6 +120,12 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		sys := openai.Message{Role: openai.RoleSystem, Content: openai.TextContent(a.prompt)}
 		req.Messages = append([]openai.Message{sys}, req.Messages...)
 	}
+	rq.forward(w, r, up, req, vault)
+}
+
+// forward sends the request upstream and relays the answer, screening it
+// unless the gateway is in passthrough.
+func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream, req *openai.ChatRequest, vault *redactions) {
 	upBody, err := json.Marshal(req)
 	if err != nil {
 		rq.fail(w, http.StatusInternalServerError, "could not encode the upstream request: "+err.Error(), "")
@@ -173,6 +187,9 @@ func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *r
 // of choice's answer, and keeps in the outcome the findings that end past
 // from (text before from was screened already).
 func (rq *request) screenOutput(text string, off, from, choice int) []detect.Finding {
+	if rq.s.cfg.Passthrough {
+		return nil
+	}
 	var fs []detect.Finding
 	for _, d := range rq.s.deps.Screens {
 		for _, f := range d.Detect(text) {

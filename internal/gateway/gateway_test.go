@@ -459,6 +459,24 @@ func TestStreamFaults(t *testing.T) {
 	}
 }
 
+func TestPassthrough(t *testing.T) {
+	e := start(t, setup{reply: fakeupstream.Fixed("Here: NERVEAGENT synthesis."), cfg: func(c *config.Config) { c.Passthrough = true }})
+	c := e.client(appKey)
+	resp, err := c.Chat.Completions.New(context.Background(), userParams("NERVEAGENT please"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Choices[0].Message.Content != "Here: NERVEAGENT synthesis." {
+		t.Errorf("passthrough changed the answer: %+v", resp.Choices[0])
+	}
+	if n := len(e.up.Last().Request.Messages); n != 2 {
+		t.Errorf("passthrough added a platform prompt: %d messages", n)
+	}
+	if o := e.outcome(t); o.Action != policy.Allow || o.Decision != nil {
+		t.Errorf("outcome = %+v", o)
+	}
+}
+
 func TestRoutesAndMetrics(t *testing.T) {
 	e := start(t, setup{reply: fakeupstream.Echo, noApps: true})
 	// With no apps, no key is needed.

@@ -117,7 +117,7 @@ func (w *window) pending() (text string, off int) {
 func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *redactions) {
 	sse := newSSEWriter(w)
 	hold := rq.s.cfg.Stream.Window
-	if rq.s.cfg.Stream.Mode == "passthrough" {
+	if rq.s.cfg.Stream.Mode == "passthrough" || rq.s.cfg.Passthrough {
 		hold = 0
 	}
 	choices := map[int]*window{}
