@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -116,17 +117,39 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	if d.Action == policy.Redact {
 		vault = redactMessages(a.policy, req.Messages, d.Findings)
 	}
-	if a.prompt != "" {
-		sys := openai.Message{Role: openai.RoleSystem, Content: openai.TextContent(a.prompt)}
-		req.Messages = append([]openai.Message{sys}, req.Messages...)
-	}
 	rq.forward(w, r, up, req, vault)
+}
+
+// messagesKey starts the messages array in an encoded ChatRequest, which
+// writes model first and messages second (openai.ChatRequest.MarshalJSON).
+// Inside the model string its quotes would be escaped, so the first match
+// is the key.
+var messagesKey = []byte(`"messages":[`)
+
+// withPrompt puts the app's encoded platform message first in the
+// encoded request.
+func withPrompt(body, prompt []byte, empty bool) ([]byte, error) {
+	i := bytes.Index(body, messagesKey)
+	if i < 0 {
+		return nil, errors.New("encoded request has no messages array")
+	}
+	i += len(messagesKey)
+	out := make([]byte, 0, len(body)+len(prompt)+1)
+	out = append(out, body[:i]...)
+	out = append(out, prompt...)
+	if !empty {
+		out = append(out, ',')
+	}
+	return append(out, body[i:]...), nil
 }
 
 // forward sends the request upstream and relays the answer, screening it
 // unless the gateway is in passthrough.
 func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream, req *openai.ChatRequest, vault *redactions) {
 	upBody, err := json.Marshal(req)
+	if err == nil && rq.app.prompt != nil && !rq.s.cfg.Passthrough {
+		upBody, err = withPrompt(upBody, rq.app.prompt, len(req.Messages) == 0)
+	}
 	if err != nil {
 		rq.fail(w, http.StatusInternalServerError, "could not encode the upstream request: "+err.Error(), "")
 		return

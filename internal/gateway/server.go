@@ -7,6 +7,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/modelspec/modelspec/internal/config"
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/openai"
 	"github.com/modelspec/modelspec/internal/policy"
 	"github.com/modelspec/modelspec/internal/spec"
 )
@@ -82,9 +84,12 @@ type Server struct {
 }
 
 type app struct {
-	name    string
-	policy  *policy.Policy
-	prompt  string
+	name   string
+	policy *policy.Policy
+	// prompt is the platform's system message, encoded once: it is the
+	// same for every request of the app, and encoding ~15 KB of text per
+	// request would cost more than all the screening.
+	prompt  []byte
 	limiter *rate.Limiter
 }
 
@@ -137,7 +142,10 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 
 func (s *Server) newApp(name string, dev *policy.Developer, rl config.RateLimit) *app {
 	p := policy.Effective(s.deps.Spec, dev, nil)
-	a := &app{name: name, policy: p, prompt: platformPrompt(s.deps.Spec, p, s.cfg.Prompt)}
+	a := &app{name: name, policy: p}
+	if text := platformPrompt(s.deps.Spec, p, s.cfg.Prompt); text != "" {
+		a.prompt, _ = json.Marshal(openai.Message{Role: openai.RoleSystem, Content: openai.TextContent(text)})
+	}
 	if rl.RequestsPerSecond > 0 {
 		burst := rl.Burst
 		if burst == 0 {
