@@ -252,9 +252,18 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 			bad("%s.api_version is required for azure", where)
 		}
 	}
+	types := map[string]string{}
+	for _, u := range c.Upstreams {
+		types[u.Name] = u.Type
+	}
 	for i, u := range c.Upstreams {
-		if u.Fallback != "" && (!names[u.Fallback] || u.Fallback == u.Name) {
+		switch {
+		case u.Fallback == "":
+		case !names[u.Fallback] || u.Fallback == u.Name:
 			bad("upstreams[%d].fallback %q: name another upstream", i, u.Fallback)
+		case (types[u.Fallback] == "anthropic") != (u.Type == "anthropic"):
+			// The request body is translated once, for the first upstream.
+			bad("upstreams[%d].fallback %q: an anthropic upstream can only fall back to another anthropic upstream, and the others only to non-anthropic ones", i, u.Fallback)
 		}
 	}
 	keys := map[string]bool{}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelspec/modelspec/internal/anthropic"
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/openai"
 	"github.com/modelspec/modelspec/internal/policy"
@@ -146,9 +147,24 @@ func withPrompt(body, prompt []byte, empty bool) ([]byte, error) {
 // forward sends the request upstream and relays the answer, screening it
 // unless the gateway is in passthrough.
 func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream, req *openai.ChatRequest, vault *redactions) {
-	upBody, err := json.Marshal(req)
-	if err == nil && rq.app.prompt != nil && !rq.s.cfg.Passthrough {
-		upBody, err = withPrompt(upBody, rq.app.prompt, len(req.Messages) == 0)
+	prompt := rq.app.prompt
+	if rq.s.cfg.Passthrough {
+		prompt = nil
+	}
+	var upBody []byte
+	var err error
+	if up.cfg.Type == "anthropic" {
+		upBody, err = anthropicBody(req, prompt)
+		var re *anthropic.RequestError
+		if errors.As(err, &re) {
+			rq.fail(w, http.StatusBadRequest, "this request cannot be sent to an Anthropic model: "+re.Error(), "unsupported_for_upstream")
+			return
+		}
+	} else {
+		upBody, err = json.Marshal(req)
+		if err == nil && prompt != nil {
+			upBody, err = withPrompt(upBody, prompt, len(req.Messages) == 0)
+		}
 	}
 	if err != nil {
 		rq.fail(w, http.StatusInternalServerError, "could not encode the upstream request: "+err.Error(), "")
@@ -162,6 +178,10 @@ func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream,
 		rq.out.Status, rq.out.Error = status, "upstream_error"
 		writeError(w, status, e)
 		return
+	}
+	if used.cfg.Type == "anthropic" {
+		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+		resp = fromAnthropic(resp, req.Stream, includeUsage, req.Model, rq.start.Unix())
 	}
 	defer resp.Body.Close()
 	rq.out.Upstream = used.cfg.Name

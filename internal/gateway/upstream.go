@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelspec/modelspec/internal/anthropic"
 	"github.com/modelspec/modelspec/internal/config"
 	"github.com/modelspec/modelspec/internal/openai"
 )
@@ -34,6 +35,8 @@ type errUpstream struct {
 	// retryAfter is the upstream's Retry-After, when it sent one in
 	// seconds.
 	retryAfter time.Duration
+	// typ is the upstream's type, which decides the shape of body.
+	typ string
 }
 
 func (e *errUpstream) Error() string { return e.msg }
@@ -81,7 +84,7 @@ func (u *upstream) sendWithRetries(ctx context.Context, body []byte, stream bool
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
-		ue := &errUpstream{status: resp.StatusCode, msg: fmt.Sprintf("upstream %s answered %s", u.cfg.Name, resp.Status), body: b}
+		ue := &errUpstream{status: resp.StatusCode, msg: fmt.Sprintf("upstream %s answered %s", u.cfg.Name, resp.Status), body: b, typ: u.cfg.Type}
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
 			ue.retryAfter = time.Duration(secs) * time.Second
 		}
@@ -118,9 +121,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // once makes one request, shaped for the upstream's type.
 func (u *upstream) once(ctx context.Context, body []byte, stream bool) (*http.Response, error) {
-	url := strings.TrimRight(u.cfg.BaseURL, "/") + "/chat/completions"
-	if u.cfg.Type == "azure" {
+	base := strings.TrimRight(u.cfg.BaseURL, "/")
+	url := base + "/chat/completions"
+	switch u.cfg.Type {
+	case "azure":
 		url += "?api-version=" + u.cfg.APIVersion
+	case "anthropic":
+		url = strings.TrimSuffix(base, "/v1") + anthropic.Path
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -132,12 +139,17 @@ func (u *upstream) once(ctx context.Context, body []byte, stream bool) (*http.Re
 	} else {
 		req.Header.Set("Accept", "application/json")
 	}
-	if u.cfg.APIKey != "" {
-		if u.cfg.Type == "azure" {
-			req.Header.Set("api-key", u.cfg.APIKey)
-		} else {
-			req.Header.Set("Authorization", "Bearer "+u.cfg.APIKey)
+	switch {
+	case u.cfg.Type == "anthropic":
+		req.Header.Set(anthropic.HeaderVersion, anthropic.Version)
+		if u.cfg.APIKey != "" {
+			req.Header.Set(anthropic.HeaderAPIKey, u.cfg.APIKey)
 		}
+	case u.cfg.APIKey == "":
+	case u.cfg.Type == "azure":
+		req.Header.Set("api-key", u.cfg.APIKey)
+	default:
+		req.Header.Set("Authorization", "Bearer "+u.cfg.APIKey)
 	}
 	return u.client.Do(req)
 }
@@ -151,6 +163,9 @@ func upstreamError(err error) (int, openai.ErrorResponse) {
 		return http.StatusBadGateway, openai.NewError(http.StatusBadGateway, "upstream failed: "+err.Error())
 	}
 	if ue.status >= 400 && ue.status < 500 && ue.status != http.StatusTooManyRequests {
+		if ue.typ == "anthropic" {
+			return anthropic.ErrorToOpenAI(ue.status, ue.body)
+		}
 		var body openai.ErrorResponse
 		if json := ue.body; len(json) > 0 && decodeError(json, &body) {
 			return ue.status, body
