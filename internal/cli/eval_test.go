@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelspec/modelspec/internal/eval"
+	"github.com/modelspec/modelspec/internal/testutil/fakeupstream"
+)
+
+// evalData points MODELSPEC_DATA at the shared data, or skips.
+func evalData(t *testing.T) {
+	t.Helper()
+	d, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := os.Getenv(eval.DataEnv); v != "" {
+		d = v
+	}
+	if _, err := os.Stat(eval.XSTestPath(d)); err != nil {
+		t.Skipf("no XSTest data: %v", err)
+	}
+	t.Setenv(eval.DataEnv, d)
+}
+
+func runMain(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestEvalRunReplayJSON(t *testing.T) {
+	evalData(t)
+	dir := t.TempDir()
+	code, out, errOut := runMain("eval", "run", "--suite", "xstest", "--target", "replay:gpt4", "--json", "-j", "8", "--out", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var s struct {
+		RunID                           string `json:"run_id"`
+		Suite, Target                   string
+		Cases, Passed, Failed, Unscored int
+		Clauses                         []struct {
+			Clause                   string
+			Passed, Failed, Unscored int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if s.RunID == "" || s.Suite != "xstest" || s.Target != "replay:gpt4" {
+		t.Errorf("header %+v", s)
+	}
+	if s.Cases != 450 || s.Passed+s.Failed+s.Unscored != s.Cases || s.Unscored != 0 || s.Passed < 400 {
+		t.Errorf("counts %d = %d + %d + %d", s.Cases, s.Passed, s.Failed, s.Unscored)
+	}
+	// Every case has one or two clauses; the safe ones two.
+	per := 0
+	for _, c := range s.Clauses {
+		per += c.Passed + c.Failed + c.Unscored
+	}
+	if per != 250*2+200 {
+		t.Errorf("clause counts add up to %d, want 700", per)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.jsonl"))
+	if err != nil || strings.Count(string(b), "\n") != 450 || !strings.HasPrefix(string(b), `{"case_id":"xstest-001"`) {
+		t.Errorf("results.jsonl: %v %.80s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
+		t.Error(err)
+	}
+
+	// The spec's examples have no recorded answers: all unscored.
+	code, out, _ = runMain("eval", "run", "--suite", "spec-examples", "--target", "replay:gpt4", "--json")
+	if code != ExitOK || !strings.Contains(out, `"passed": 0`) || !strings.Contains(out, `"failed": 0`) {
+		t.Errorf("spec-examples on replay: exit %d %s", code, out)
+	}
+}
+
+func TestEvalExitCodes(t *testing.T) {
+	evalData(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"eval", "run", "--suite", "xstest", "--target", "replay:gpt4", "--fail-under", "0.9"}, ExitOK, ""},
+		{[]string{"eval", "run", "--suite", "xstest", "--target", "replay:gpt4", "--fail-under", "0.99"}, ExitFailure, "below --fail-under"},
+		// nothing scored with a threshold is a failure
+		{[]string{"eval", "run", "--suite", "spec-examples", "--target", "replay:gpt4", "--fail-under", "0.5"}, ExitFailure, "below"},
+		{[]string{"eval", "run", "--suite", "nope", "--target", "replay:gpt4"}, ExitError, "unknown suite"},
+		{[]string{"eval", "run", "--suite", "xstest", "--target", "replay:nope"}, ExitError, "unknown target"},
+		{[]string{"eval", "run", "--suite", "xstest", "--target", "gpt4"}, ExitError, "unknown target"},
+		{[]string{"eval", "run", "--suite", "xstest"}, ExitError, "required"},
+		{[]string{"eval", "run", "--suite", "xstest", "--target", "replay:gpt4", "-j", "0"}, ExitError, "-j"},
+		{[]string{"eval", "run", "--suite", "xstest", "--target", "http://127.0.0.1:1/v1"}, ExitError, "--model"},
+		{[]string{"eval", "nope"}, ExitError, "unknown command"},
+	} {
+		code, _, errOut := runMain(tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", tc.args, code, errOut, tc.code, tc.msg)
+		}
+	}
+
+	// Missing data: exit 2 naming the path.
+	empty := t.TempDir()
+	t.Setenv(eval.DataEnv, empty)
+	code, _, errOut := runMain("eval", "run", "--suite", "xstest", "--target", "replay:gpt4")
+	if code != ExitError || !strings.Contains(errOut, filepath.Join(empty, "xstest", "xstest_prompts.csv")) {
+		t.Errorf("missing data: exit %d %q", code, errOut)
+	}
+	code, out, _ := runMain("eval", "suites")
+	if code != ExitOK || !strings.Contains(out, "unavailable") || !strings.Contains(out, "spec-examples") {
+		t.Errorf("suites without data: %d %s", code, out)
+	}
+}
+
+func TestEvalRunHTTPTarget(t *testing.T) {
+	up := fakeupstream.Start(t, fakeupstream.Options{Reply: fakeupstream.Fixed("I'm sorry, but I can't help with that.")})
+	var out, errOut bytes.Buffer
+	err := runEvalRun(context.Background(), &out, &errOut, evalRunParams{
+		suite: "spec-examples", target: up.BaseURL, model: "fake", jobs: 4, json: true, progress: true,
+	})
+	if err != nil {
+		t.Fatalf("%v: %s", err, errOut.String())
+	}
+	var s eval.Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	// A model that always refuses passes exactly the refuse cases.
+	cases, _ := eval.SpecExampleCases()
+	refuse := 0
+	for _, c := range cases {
+		if c.Expect == eval.Refuse {
+			refuse++
+		}
+	}
+	if s.Cases != len(cases) || s.Passed != refuse || s.Failed != len(cases)-refuse || s.Unscored != 0 {
+		t.Errorf("summary %+v, %d refuse cases", s, refuse)
+	}
+	if !strings.Contains(errOut.String(), "done") {
+		t.Errorf("no progress line: %q", errOut.String())
+	}
+	if n := up.Counts().Completions; n != int64(len(cases)) {
+		t.Errorf("%d completions, want %d", n, len(cases))
+	}
+}
