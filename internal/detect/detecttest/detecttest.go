@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"testing"
 	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/detect"
@@ -100,4 +102,45 @@ func LoadCases(path string) ([]Case, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return out, nil
+}
+
+// Evidence returns the findings' evidence names, sorted: what a case file
+// pins.
+func Evidence(fs []detect.Finding) []string {
+	out := []string{}
+	for _, f := range fs {
+		out = append(out, f.Evidence)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RunCases runs d on every case of the JSONL file at path: each finding
+// must keep the Finding contract (Check) with the detector's id, clause
+// and category, and the sorted evidence must equal the case's want.
+func RunCases(t *testing.T, d detect.Detector, path, id, clause, category string) {
+	t.Helper()
+	cs, err := LoadCases(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		t.Run(c.Name, func(t *testing.T) {
+			fs := d.Detect(c.Text)
+			if err := Check(c.Text, fs, id, clause, category); err != nil {
+				t.Error(err)
+			}
+			want := slices.Clone(c.Want)
+			slices.Sort(want)
+			if want == nil {
+				want = []string{}
+			}
+			if got := Evidence(fs); !slices.Equal(got, want) {
+				t.Errorf("%s:%d: evidence %q, want %q", path, c.Line, got, want)
+				for _, f := range fs {
+					t.Logf("  %s %.2f %q", f.Evidence, f.Score, c.Text[f.Start:f.End])
+				}
+			}
+		})
+	}
 }

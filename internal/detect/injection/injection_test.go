@@ -6,12 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
 	"github.com/modelspec/modelspec/internal/detect/internal/textnorm"
 )
 
-func loadCases(t testing.TB) []detecttest.Case {
+func mustLoadCases(t testing.TB) []detecttest.Case {
 	t.Helper()
 	cs, err := detecttest.LoadCases("testdata/cases.jsonl")
 	if err != nil {
@@ -20,36 +19,8 @@ func loadCases(t testing.TB) []detecttest.Case {
 	return cs
 }
 
-func evidence(fs []detect.Finding) []string {
-	out := []string{}
-	for _, f := range fs {
-		out = append(out, f.Evidence)
-	}
-	slices.Sort(out)
-	return out
-}
-
 func TestCases(t *testing.T) {
-	d := New()
-	for _, c := range loadCases(t) {
-		t.Run(c.Name, func(t *testing.T) {
-			fs := d.Detect(c.Text)
-			if err := detecttest.Check(c.Text, fs, ID, Clause, Category); err != nil {
-				t.Error(err)
-			}
-			want := slices.Clone(c.Want)
-			slices.Sort(want)
-			if want == nil {
-				want = []string{}
-			}
-			if got := evidence(fs); !slices.Equal(got, want) {
-				t.Errorf("cases.jsonl:%d: evidence %q, want %q", c.Line, got, want)
-				for _, f := range fs {
-					t.Logf("  %s %.2f %q", f.Evidence, f.Score, c.Text[f.Start:f.End])
-				}
-			}
-		})
-	}
+	detecttest.RunCases(t, New(), "testdata/cases.jsonl", ID, Clause, Category)
 }
 
 // TestSpan checks that the span is the sentence that carries the
@@ -120,7 +91,7 @@ func TestInvalidUTF8(t *testing.T) {
 // detector, which tries rules only there, would miss the match.
 func TestAnchorsCoverMatches(t *testing.T) {
 	texts := []string{benchText(8 << 10)}
-	for _, c := range loadCases(t) {
+	for _, c := range mustLoadCases(t) {
 		texts = append(texts, c.Text)
 	}
 	unanchored := make([]*regexp.Regexp, len(rules))
@@ -227,17 +198,17 @@ func TestRulesCompile(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	d := New()
-	cs := loadCases(t)
+	cs := mustLoadCases(t)
 	want := make([][]string, len(cs))
 	for i, c := range cs {
-		want[i] = evidence(d.Detect(c.Text))
+		want[i] = detecttest.Evidence(d.Detect(c.Text))
 	}
 	done := make(chan bool)
 	for range 8 {
 		go func() {
 			ok := true
 			for i, c := range cs {
-				ok = ok && slices.Equal(evidence(d.Detect(c.Text)), want[i])
+				ok = ok && slices.Equal(detecttest.Evidence(d.Detect(c.Text)), want[i])
 			}
 			done <- ok
 		}()

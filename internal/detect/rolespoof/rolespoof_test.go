@@ -9,7 +9,7 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
 )
 
-func loadCases(t testing.TB) []detecttest.Case {
+func mustLoadCases(t testing.TB) []detecttest.Case {
 	t.Helper()
 	cs, err := detecttest.LoadCases("testdata/cases.jsonl")
 	if err != nil {
@@ -18,36 +18,8 @@ func loadCases(t testing.TB) []detecttest.Case {
 	return cs
 }
 
-func evidence(fs []detect.Finding) []string {
-	out := []string{}
-	for _, f := range fs {
-		out = append(out, f.Evidence)
-	}
-	slices.Sort(out)
-	return out
-}
-
 func TestCases(t *testing.T) {
-	d := New()
-	for _, c := range loadCases(t) {
-		t.Run(c.Name, func(t *testing.T) {
-			fs := d.Detect(c.Text)
-			if err := detecttest.Check(c.Text, fs, ID, Clause, Category); err != nil {
-				t.Error(err)
-			}
-			want := slices.Clone(c.Want)
-			slices.Sort(want)
-			if want == nil {
-				want = []string{}
-			}
-			if got := evidence(fs); !slices.Equal(got, want) {
-				t.Errorf("cases.jsonl:%d: evidence %q, want %q", c.Line, got, want)
-				for _, f := range fs {
-					t.Logf("  %s %.2f %q", f.Evidence, f.Score, c.Text[f.Start:f.End])
-				}
-			}
-		})
-	}
+	detecttest.RunCases(t, New(), "testdata/cases.jsonl", ID, Clause, Category)
 }
 
 // TestSpan checks spans in the original text, whatever was folded inside.
@@ -100,17 +72,17 @@ func TestLongHeaderLine(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	d := New()
-	cs := loadCases(t)
+	cs := mustLoadCases(t)
 	want := make([][]string, len(cs))
 	for i, c := range cs {
-		want[i] = evidence(d.Detect(c.Text))
+		want[i] = detecttest.Evidence(d.Detect(c.Text))
 	}
 	done := make(chan bool)
 	for range 8 {
 		go func() {
 			ok := true
 			for i, c := range cs {
-				ok = ok && slices.Equal(evidence(d.Detect(c.Text)), want[i])
+				ok = ok && slices.Equal(detecttest.Evidence(d.Detect(c.Text)), want[i])
 			}
 			done <- ok
 		}()

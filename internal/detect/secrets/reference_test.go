@@ -61,7 +61,7 @@ func TestReference(t *testing.T) {
 	d := &Detector{}
 	texts := []string{benchText(16 << 10), benchText(1 << 10)}
 	var all strings.Builder
-	for _, c := range loadCases(t) {
+	for _, c := range mustLoadCases(t) {
 		texts = append(texts, c.Text)
 		all.WriteString(c.Text)
 		all.WriteString("\n")

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
 )
 
-func loadCases(t testing.TB) []detecttest.Case {
+func mustLoadCases(t testing.TB) []detecttest.Case {
 	t.Helper()
 	cs, err := detecttest.LoadCases("testdata/cases.jsonl")
 	if err != nil {
@@ -20,41 +19,8 @@ func loadCases(t testing.TB) []detecttest.Case {
 	return cs
 }
 
-func evidence(fs []detect.Finding) []string {
-	out := []string{}
-	for _, f := range fs {
-		out = append(out, f.Evidence)
-	}
-	slices.Sort(out)
-	return out
-}
-
 func TestCases(t *testing.T) {
-	d := New()
-	for _, c := range loadCases(t) {
-		t.Run(c.Name, func(t *testing.T) {
-			fs := d.Detect(c.Text)
-			if err := detecttest.Check(c.Text, fs, ID, Clause, Category); err != nil {
-				t.Error(err)
-			}
-			want := slices.Clone(c.Want)
-			slices.Sort(want)
-			if want == nil {
-				want = []string{}
-			}
-			if got := evidence(fs); !slices.Equal(got, want) {
-				t.Errorf("cases.jsonl:%d: evidence %q, want %q", c.Line, got, want)
-			}
-			for _, f := range fs {
-				t.Logf("  %s %.2f %q", f.Evidence, f.Score, c.Text[f.Start:f.End])
-			}
-			for _, f := range (&Detector{}).Detect(c.Text) {
-				if f.Score < DefaultMinScore {
-					t.Logf("  below MinScore: %s %.2f %q", f.Evidence, f.Score, c.Text[f.Start:f.End])
-				}
-			}
-		})
-	}
+	detecttest.RunCases(t, New(), "testdata/cases.jsonl", ID, Clause, Category)
 }
 
 // TestDefaultRules checks what the embedded gitleaks configuration yields:
@@ -126,17 +92,17 @@ func TestInvalidUTF8(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	d := New()
-	cs := loadCases(t)
+	cs := mustLoadCases(t)
 	want := make([][]string, len(cs))
 	for i, c := range cs {
-		want[i] = evidence(d.Detect(c.Text))
+		want[i] = detecttest.Evidence(d.Detect(c.Text))
 	}
 	done := make(chan bool)
 	for range 8 {
 		go func() {
 			ok := true
 			for i, c := range cs {
-				ok = ok && slices.Equal(evidence(d.Detect(c.Text)), want[i])
+				ok = ok && slices.Equal(detecttest.Evidence(d.Detect(c.Text)), want[i])
 			}
 			done <- ok
 		}()
