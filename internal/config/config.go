@@ -54,6 +54,10 @@ type Config struct {
 	// platform prompt. For measuring the gateway's own overhead, and for
 	// switching enforcement off without taking the gateway out.
 	Passthrough bool `yaml:"passthrough" json:"passthrough"`
+	// Judges are LLM-judge checks: each asks a model whether a request
+	// violates one clause. They screen the input only (one call per
+	// message), since a call per stream window would cost too much.
+	Judges []Judge `yaml:"judges" json:"judges,omitempty"`
 	// ProtectedTexts is a folder of .txt and .md files whose verbatim
 	// reproduction the creators'-rights screen reports (relative to the
 	// config file).
@@ -105,6 +109,22 @@ type App struct {
 	// Policy is the developer policy file (YAML).
 	Policy    string    `yaml:"policy" json:"policy,omitempty"`
 	RateLimit RateLimit `yaml:"rate_limit" json:"rate_limit"`
+}
+
+// Judge is one LLM-judge check.
+type Judge struct {
+	// Clause is the spec clause the judge checks; its text is the rubric.
+	Clause  string `yaml:"clause" json:"clause"`
+	BaseURL string `yaml:"base_url" json:"base_url"`
+	Model   string `yaml:"model" json:"model"`
+	// APIKeyEnv names the environment variable holding the key.
+	APIKeyEnv string   `yaml:"api_key_env" json:"api_key_env,omitempty"`
+	APIKey    string   `yaml:"-" json:"-"`
+	Timeout   Duration `yaml:"timeout" json:"timeout"`
+	// Fail is what happens when the judge cannot answer (error, timeout):
+	// closed (the default) blocks the request, open lets it through. The
+	// decision log records the failure either way.
+	Fail string `yaml:"fail" json:"fail"`
 }
 
 // RateLimit is a token bucket per key.
@@ -266,6 +286,32 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 			bad("upstreams[%d].fallback %q: an anthropic upstream can only fall back to another anthropic upstream, and the others only to non-anthropic ones", i, u.Fallback)
 		}
 	}
+	for i := range c.Judges {
+		j := &c.Judges[i]
+		where := fmt.Sprintf("judges[%d]", i)
+		if j.Clause == "" || j.Model == "" {
+			bad("%s: clause and model are required", where)
+		}
+		if pu, err := url.Parse(j.BaseURL); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			bad("%s.base_url %q: want an http or https URL", where, j.BaseURL)
+		}
+		if j.Fail == "" {
+			j.Fail = "closed"
+		}
+		if j.Fail != "open" && j.Fail != "closed" {
+			bad("%s.fail %q: want open or closed", where, j.Fail)
+		}
+		if j.Timeout == 0 {
+			j.Timeout = Duration(10 * time.Second)
+		}
+		if j.APIKeyEnv != "" {
+			v, ok := env(j.APIKeyEnv)
+			if !ok {
+				bad("%s.api_key_env: environment variable %s is not set", where, j.APIKeyEnv)
+			}
+			j.APIKey = v
+		}
+	}
 	keys := map[string]bool{}
 	for i, a := range c.Apps {
 		where := fmt.Sprintf("apps[%d]", i)
@@ -350,6 +396,10 @@ func (c Config) Redacted() Config {
 	r.Apps = append([]App(nil), c.Apps...)
 	for i := range r.Apps {
 		r.Apps[i].KeySHA256 = ""
+	}
+	r.Judges = append([]Judge(nil), c.Judges...)
+	for i := range r.Judges {
+		r.Judges[i].APIKey = ""
 	}
 	r.AdminKeySHA256 = ""
 	r.DecisionLog.DSN, r.DecisionLog.HashKey = "", ""

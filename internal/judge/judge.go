@@ -419,3 +419,31 @@ func verdictOf(c *openai.ChatCompletion) (Verdict, error) {
 	}
 	return ParseVerdict(ch.Message.Text())
 }
+
+// FailClosed wraps d so that a judge that cannot answer (an error, a
+// timeout) reports a finding of category policy.CategoryCheckFailed over
+// the whole text, which blocks by default: for a clause that must hold,
+// not knowing is treated as a violation. The error's text goes to onError,
+// never into the finding.
+func FailClosed(d *Detector, onError func(error)) detect.Detector {
+	return failClosed{d, onError}
+}
+
+type failClosed struct {
+	d       *Detector
+	onError func(error)
+}
+
+func (f failClosed) ID() string { return f.d.ID() }
+
+func (f failClosed) Detect(text string) []detect.Finding {
+	fs, err := f.d.DetectContext(context.Background(), text)
+	if err == nil {
+		return fs
+	}
+	if f.onError != nil {
+		f.onError(err)
+	}
+	return []detect.Finding{{Detector: f.d.ID(), Clause: f.d.cfg.Clause.ID, Category: "check_failed", Score: 1,
+		Start: 0, End: len(text), Evidence: "judge_unavailable"}}
+}

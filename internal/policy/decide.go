@@ -40,7 +40,13 @@ var defaultActions = map[string]Action{
 	"hazard":          Block,
 	"sexual_minors":   Block,
 	"secret":          Redact,
+	// A check that could not run and was configured to fail closed.
+	CategoryCheckFailed: Block,
 }
+
+// CategoryCheckFailed is the category of the finding a fail-closed check
+// reports when it cannot answer.
+const CategoryCheckFailed = "check_failed"
 
 // Message is one message of a conversation, in the chat shape of every
 // OpenAI-compatible API.
