@@ -614,13 +614,49 @@ func u32(s []int) []uint32 {
 	return out
 }
 
-// clean makes a window safe for the tokenizer: invalid UTF-8 becomes
-// U+FFFD (spans are of the original text, so offsets do not move).
+// clean makes a window safe for the tokenizer without moving any byte
+// offset (spans are of the original text): invalid bytes and combining
+// marks become spaces,
+// and a letter whose lower case has another UTF-8 length ("İ" -> "i",
+// the Kelvin sign -> "k") becomes its lower case padded with spaces to
+// the same length, since the tokenizer's offset mapping breaks when
+// lower-casing changes a text's length (found by FuzzDetect).
 func clean(s string) string {
-	if utf8.ValidString(s) {
+	ok := utf8.ValidString(s)
+	if ok {
+		for _, r := range s {
+			if utf8.RuneLen(unicode.ToLower(r)) != utf8.RuneLen(r) || unicode.Is(unicode.Mn, r) {
+				ok = false
+				break
+			}
+		}
+	}
+	if ok {
 		return s
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		switch lower := unicode.ToLower(r); {
+		case r == utf8.RuneError && w == 1:
+			b.WriteByte(' ')
+		case unicode.Is(unicode.Mn, r):
+			// A combining mark after a letter that decomposes also breaks
+			// the offset mapping ("ǫ" + U+05A4); uncased models strip
+			// marks anyway.
+			b.WriteString(strings.Repeat(" ", w))
+		case utf8.RuneLen(lower) > 0 && utf8.RuneLen(lower) < w:
+			b.WriteRune(lower)
+			b.WriteString(strings.Repeat(" ", w-utf8.RuneLen(lower)))
+		case utf8.RuneLen(lower) != w:
+			b.WriteString(strings.Repeat(" ", w))
+		default:
+			b.WriteString(s[i : i+w])
+		}
+		i += w
+	}
+	return b.String()
 }
 
 // Windows cuts text into spans of at most size bytes, [start, end), on
