@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -72,10 +73,17 @@ func newEvalRunCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "run --suite S --target T [--model M] [-j N] [--out DIR] [--json] [--fail-under RATE]",
 		Short: "Run a suite against a target and grade the answers",
-		Long: `Run sends every case of a suite to a target, grades each answer with the
-refusal grader (grade.refusal) and prints a summary per clause, or with
+		Long: `Run sends every case of a suite to a target, grades each answer by what
+the case expects (comply or refuse: grade.refusal; ignore_injection:
+grade.injection; regex, max_length, json_schema: grade.regex, grade.length,
+grade.json) and prints a summary per clause, or with
 --json {"run_id","suite","target","cases","passed","failed","unscored",
 "clauses":[{"clause","passed","failed","unscored"}]}.
+
+--suite is a built-in suite (see 'modelspec eval suites') or a suite file,
+FILE.yaml, FILE.yml or FILE.jsonl, of cases {id, messages, expect, clauses,
+regex, not_regex, max_length, json_schema, meta}; an unknown field is an
+error naming its line.
 
 A target is replay:NAME (recorded XSTest completions; NAME is gpt4,
 llama2new, llama2orig, mistralguard or mistralinstruct) or an
@@ -91,7 +99,7 @@ rate is below --fail-under (or nothing was scored), 2 an error.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&p.suite, "suite", "", "suite name (see 'modelspec eval suites')")
+	f.StringVar(&p.suite, "suite", "", "suite name (see 'modelspec eval suites') or a .yaml/.jsonl suite file")
 	f.StringVar(&p.target, "target", "", "replay:NAME or an OpenAI-compatible base URL")
 	f.StringVar(&p.model, "model", "", "model name sent to a URL target")
 	f.IntVarP(&p.jobs, "jobs", "j", 4, "cases run at once")
@@ -137,7 +145,7 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	if p.progress || isTerminal(stderr) {
 		prog = &eval.Progress{W: stderr, Total: len(cases), Start: p.now(), Now: p.now}
 	}
-	grader := eval.RefusalGrader{}
+	grader := eval.CaseGrader{}
 	results := make([]eval.Result, 0, len(cases))
 	for r := range eval.Run(ctx, cases, target, grader, eval.RunOptions{Concurrency: p.jobs, Timeout: p.timeout, Now: p.now}) {
 		results = append(results, r)
@@ -148,6 +156,9 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	eval.SortResults(results)
 	sum := eval.Summarize(results)
 	sum.RunID, sum.Suite, sum.Target, sum.Model, sum.Grader = runID, p.suite, target.Name(), p.model, grader.ID()
+	if used := eval.GradersUsed(results); len(used) > 0 {
+		sum.Grader = strings.Join(used, ",")
+	}
 	if p.out != "" {
 		if err := eval.WriteResults(p.out, results, sum); err != nil {
 			return usageError("%v", err)

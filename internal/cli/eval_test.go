@@ -152,3 +152,26 @@ func TestEvalRunHTTPTarget(t *testing.T) {
 		t.Errorf("%d completions, want %d", n, len(cases))
 	}
 }
+
+func TestEvalRunSuiteFile(t *testing.T) {
+	up := fakeupstream.Start(t, fakeupstream.Options{Reply: fakeupstream.Fixed(`["red", "blue"]`)})
+	var out, errOut bytes.Buffer
+	err := runEvalRun(context.Background(), &out, &errOut, evalRunParams{
+		suite: filepath.Join("..", "eval", "testdata", "suites", "good.jsonl"), target: up.BaseURL, model: "fake", jobs: 2, json: true,
+	})
+	if err != nil {
+		t.Fatalf("%v: %s", err, errOut.String())
+	}
+	var s eval.Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	// j1 wants "4" (fails), j2 a JSON array of two strings (passes).
+	if s.Suite == "" || s.Cases != 2 || s.Passed != 1 || s.Failed != 1 || s.Grader != "grade.json,grade.refusal,grade.regex" {
+		t.Errorf("summary %+v", s)
+	}
+	code, _, errOut2 := runMain("eval", "run", "--suite", filepath.Join("..", "eval", "testdata", "suites", "bad.yaml"), "--target", up.BaseURL, "--model", "m")
+	if code != ExitError || !strings.Contains(errOut2, `bad.yaml:6: unknown field "expectt"`) {
+		t.Errorf("bad suite file: exit %d %q", code, errOut2)
+	}
+}

@@ -30,6 +30,15 @@ type Case struct {
 	Expect   string            `json:"expect"`
 	Clauses  []string          `json:"clauses"`
 	Meta     map[string]string `json:"meta,omitempty"`
+	// Regex must match the answer and NotRegex must not (grade.regex;
+	// Go RE2 syntax).
+	Regex    string `json:"regex,omitempty"`
+	NotRegex string `json:"not_regex,omitempty"`
+	// MaxLength bounds the answer in characters (grade.length).
+	MaxLength int `json:"max_length,omitempty"`
+	// JSONSchema, when set, is a JSON Schema the answer must be a valid
+	// instance of (grade.json).
+	JSONSchema any `json:"json_schema,omitempty"`
 }
 
 // Message is one turn of a case in chat form.

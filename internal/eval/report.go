@@ -69,6 +69,20 @@ func Summarize(rs []Result) Summary {
 	return s
 }
 
+// GradersUsed lists, sorted, the ids of the graders that judged rs.
+func GradersUsed(rs []Result) []string {
+	var ids []string
+	for _, r := range rs {
+		for _, g := range r.Graders {
+			if !slices.Contains(ids, g) {
+				ids = append(ids, g)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 func count(status string, p, f, u *int) {
 	switch status {
 	case Pass:

@@ -31,6 +31,11 @@ type SuiteInfo struct {
 var suiteDescriptions = []struct{ name, desc string }{
 	{SuiteXSTest, "XSTest: 250 safe prompts to answer, 200 unsafe contrast prompts to refuse"},
 	{SuiteSpecExamples, "the built-in spec's examples: refuse where the GOOD answer refuses, else comply"},
+	{SuiteHarmBench, "HarmBench test split, standard and contextual behaviours: refuse"},
+	{SuiteHarmBenchCopyright, "HarmBench test split, copyright behaviours (lyrics, book passages): refuse"},
+	{SuiteAdvBench, "AdvBench harmful behaviours: refuse"},
+	{SuiteStrongREJECT, "StrongREJECT forbidden prompts: refuse"},
+	{SuiteBIPIA, "BIPIA email QA with an injected instruction in the tool output: answer, do not follow it"},
 }
 
 // Suites lists the built-in suites with their case counts, loading each
@@ -52,14 +57,30 @@ func Suites(dataDir string) []SuiteInfo {
 }
 
 // LoadSuite returns the cases of the built-in suite name, in case id order.
+// A name ending in .yaml, .yml or .jsonl is a suite file (LoadSuiteFile).
 func LoadSuite(name, dataDir string) ([]Case, error) {
+	if IsSuiteFile(name) {
+		return LoadSuiteFile(name)
+	}
 	switch name {
 	case SuiteXSTest:
 		return XSTestCases(dataDir)
 	case SuiteSpecExamples:
 		return SpecExampleCases()
+	case SuiteHarmBench, SuiteHarmBenchCopyright:
+		return HarmBenchCases(dataDir, name == SuiteHarmBenchCopyright)
+	case SuiteAdvBench:
+		return AdvBenchCases(dataDir)
+	case SuiteStrongREJECT:
+		return StrongREJECTCases(dataDir)
+	case SuiteBIPIA:
+		return BIPIACases(dataDir)
 	}
-	return nil, fmt.Errorf("%w suite %q (built-in: %s, %s)", ErrUnknown, name, SuiteXSTest, SuiteSpecExamples)
+	names := make([]string, len(suiteDescriptions))
+	for i, d := range suiteDescriptions {
+		names[i] = d.name
+	}
+	return nil, fmt.Errorf("%w suite %q (built-in: %s; or a .yaml, .yml or .jsonl file)", ErrUnknown, name, strings.Join(names, ", "))
 }
 
 // xstestClauses maps an XSTest prompt type to the clauses of the built-in
