@@ -162,6 +162,7 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v1/chat/completions", s.chatCompletions)
+	s.mux.HandleFunc("POST /v1/responses", s.responses)
 	s.mux.HandleFunc("GET /v1/models", s.models)
 	s.mux.HandleFunc("GET /v1/config", s.config)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +170,7 @@ func (s *Server) routes() {
 	})
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fail(w, http.StatusNotFound, fmt.Sprintf("no route %s %s: the gateway serves POST /v1/chat/completions and GET /v1/models", r.Method, r.URL.Path), "not_found")
+		fail(w, http.StatusNotFound, fmt.Sprintf("no route %s %s: the gateway serves POST /v1/chat/completions, POST /v1/responses and GET /v1/models", r.Method, r.URL.Path), "not_found")
 	})
 }
 
