@@ -19,8 +19,10 @@ import (
 
 	"github.com/modelspec/modelspec/internal/config"
 	"github.com/modelspec/modelspec/internal/decisionlog"
+	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/builtin"
 	"github.com/modelspec/modelspec/internal/gateway"
+	"github.com/modelspec/modelspec/internal/judge"
 	"github.com/modelspec/modelspec/internal/policy"
 	"github.com/modelspec/modelspec/internal/recorder"
 	"github.com/modelspec/modelspec/internal/spec"
@@ -172,8 +174,12 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 	if err != nil {
 		return err
 	}
+	judges, err := judgeScreens(cfg.Judges, s, log)
+	if err != nil {
+		return err
+	}
 	srv, err := gateway.New(cfg, gateway.Deps{
-		Spec: s, Policies: policies, Screens: screens,
+		Spec: s, Policies: policies, Screens: screens, InputScreens: judges,
 		Injection: chain.Injection, RoleSpoof: chain.RoleSpoof,
 		Record: record,
 		NewID:  func() string { return decisionlog.NewID(time.Now(), rand.Reader) },
@@ -264,4 +270,25 @@ func outcomeRecord(o gateway.Outcome, red *decisionlog.Redactor) decisionlog.Rec
 	r.Latencies = decisionlog.Latencies{InputScreen: o.Latencies.Input, Upstream: o.Latencies.Upstream,
 		OutputScreen: o.Latencies.Output, Total: o.Latencies.Total}
 	return r
+}
+
+// judgeScreens builds the configured LLM judges, each with its clause's
+// text as the rubric and its fail mode.
+func judgeScreens(cfgs []config.Judge, s *spec.Spec, log *slog.Logger) ([]detect.Detector, error) {
+	var out []detect.Detector
+	for i, jc := range cfgs {
+		sec := s.Section(jc.Clause)
+		if sec == nil {
+			return nil, usageError("judges[%d].clause %q: the spec has no such clause (see 'modelspec spec show')", i, jc.Clause)
+		}
+		onError := func(err error) { log.Warn("judge failed", "clause", jc.Clause, "fail", jc.Fail, "err", err) }
+		d := judge.New(judge.Config{BaseURL: jc.BaseURL, APIKey: jc.APIKey, Model: jc.Model, Timeout: time.Duration(jc.Timeout),
+			Clause: judge.Clause{ID: sec.ID, Title: sec.Title, Text: sec.Body}, OnError: onError})
+		if jc.Fail == "closed" {
+			out = append(out, judge.FailClosed(d, onError))
+		} else {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }

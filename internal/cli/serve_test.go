@@ -131,3 +131,53 @@ func TestKeys(t *testing.T) {
 		t.Errorf("key %q hash %q", key, sum)
 	}
 }
+
+// TestServeJudgeFailModes: a judge that cannot be reached blocks the
+// request when it fails closed and lets it through when it fails open.
+func TestServeJudgeFailModes(t *testing.T) {
+	up := fakeupstream.Start(t, fakeupstream.Options{Reply: fakeupstream.Fixed("fine answer")})
+	for _, mode := range []string{"closed", "open"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			addr := freeAddr(t)
+			cfg := filepath.Join(dir, "gw.yaml")
+			yaml := "listen: " + addr + "\nupstreams:\n  - name: fake\n    base_url: " + up.BaseURL + "\n" +
+				"decision_log: {driver: sqlite, path: " + filepath.Join(dir, "d.db") + "}\n" +
+				"judges:\n  - clause: protect_privacy\n    base_url: http://127.0.0.1:1/v1\n    model: judge\n    timeout: 1s\n    fail: " + mode + "\n"
+			if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stderr bytes.Buffer
+			done := make(chan int, 1)
+			go func() { done <- Main(ctx, []string{"serve", "--config", cfg}, &bytes.Buffer{}, &stderr) }()
+			var resp *http.Response
+			var err error
+			for range 100 {
+				if resp, err = http.Post("http://"+addr+"/v1/chat/completions", "application/json",
+					strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hello"}]}`)); err == nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			var cc struct {
+				Choices []struct {
+					Message      struct{ Content string }
+					FinishReason string `json:"finish_reason"`
+				}
+			}
+			json.NewDecoder(resp.Body).Decode(&cc)
+			resp.Body.Close()
+			blocked := cc.Choices[0].FinishReason == "content_filter"
+			if blocked != (mode == "closed") || (blocked && resp.Header.Get("X-Modelspec-Clauses") != "protect_privacy") {
+				t.Errorf("fail %s: answer %+v, clauses %q", mode, cc.Choices[0], resp.Header.Get("X-Modelspec-Clauses"))
+			}
+			cancel()
+			<-done
+		})
+	}
+}

@@ -92,7 +92,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		rq.inputAt = s.deps.Now()
 		rq.out.Action = policy.Allow
 		rq.out.Latencies.Input = rq.inputAt.Sub(rq.start)
-		rq.forward(w, r, up, req, nil)
+		// The request is not changed, so the client's bytes go as they
+		// came (they were validated above).
+		rq.forward(w, r, up, req, body, nil)
 		return
 	}
 
@@ -102,7 +104,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		rq.texts = append(rq.texts, m.Content)
 	}
 	rq.out.Texts = rq.texts
-	d := policy.Decide(a.policy, msgs, policy.Options{Injection: s.deps.Injection, RoleSpoof: s.deps.RoleSpoof, Content: s.deps.Screens})
+	d := policy.Decide(a.policy, msgs, policy.Options{Injection: s.deps.Injection, RoleSpoof: s.deps.RoleSpoof, Content: s.inputScreens})
 	rq.out.Decision, rq.out.Action = d, d.Action
 	if len(d.Citations) > 0 {
 		w.Header().Set(HeaderClauses, strings.Join(d.Citations, ","))
@@ -118,7 +120,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	if d.Action == policy.Redact {
 		vault = redactMessages(a.policy, req.Messages, d.Findings)
 	}
-	rq.forward(w, r, up, req, vault)
+	rq.forward(w, r, up, req, nil, vault)
 }
 
 // messagesKey starts the messages array in an encoded ChatRequest, which
@@ -146,7 +148,8 @@ func withPrompt(body, prompt []byte, empty bool) ([]byte, error) {
 
 // forward sends the request upstream and relays the answer, screening it
 // unless the gateway is in passthrough.
-func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream, req *openai.ChatRequest, vault *redactions) {
+// raw, when not nil, is the client's request body, sent unchanged.
+func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream, req *openai.ChatRequest, raw []byte, vault *redactions) {
 	prompt := rq.app.prompt
 	if rq.s.cfg.Passthrough {
 		prompt = nil
@@ -160,8 +163,12 @@ func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream,
 			rq.fail(w, http.StatusBadRequest, "this request cannot be sent to an Anthropic model: "+re.Error(), "unsupported_for_upstream")
 			return
 		}
+	} else if raw != nil {
+		upBody = raw
 	} else {
-		upBody, err = json.Marshal(req)
+		// MarshalJSON directly: json.Marshal would scan the whole body
+		// once more to compact it.
+		upBody, err = req.MarshalJSON()
 		if err == nil && prompt != nil {
 			upBody, err = withPrompt(upBody, prompt, len(req.Messages) == 0)
 		}

@@ -61,6 +61,9 @@ type Deps struct {
 	Policies map[string]*policy.Developer
 	// Screens are the content detectors run on input and output.
 	Screens []detect.Detector
+	// InputScreens run on the input only: checks too costly to run on
+	// every stream window, such as LLM judges.
+	InputScreens []detect.Detector
 	// Injection and RoleSpoof are the chain-of-command screens.
 	Injection, RoleSpoof detect.Detector
 	// Record receives every outcome; it must not block for long.
@@ -74,13 +77,14 @@ type Deps struct {
 
 // Server is the gateway.
 type Server struct {
-	cfg       config.Config
-	deps      Deps
-	apps      map[[32]byte]*app
-	open      *app // the app used when no apps are configured
-	upstreams []*upstream
-	metrics   *metrics
-	mux       *http.ServeMux
+	cfg          config.Config
+	inputScreens []detect.Detector // Screens and InputScreens
+	deps         Deps
+	apps         map[[32]byte]*app
+	open         *app // the app used when no apps are configured
+	upstreams    []*upstream
+	metrics      *metrics
+	mux          *http.ServeMux
 }
 
 type app struct {
@@ -111,7 +115,8 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 			MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
 		}}
 	}
-	s := &Server{cfg: cfg, deps: deps, apps: map[[32]byte]*app{}, metrics: newMetrics()}
+	s := &Server{cfg: cfg, deps: deps, apps: map[[32]byte]*app{}, metrics: newMetrics(),
+		inputScreens: append(append([]detect.Detector{}, deps.Screens...), deps.InputScreens...)}
 	byName := map[string]*upstream{}
 	for _, uc := range cfg.Upstreams {
 		client := *deps.Client
