@@ -258,7 +258,7 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 		default:
 			bad("%s.type %q: want openai, azure or anthropic", where, u.Type)
 		}
-		if pu, err := url.Parse(u.BaseURL); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		if !httpURL(u.BaseURL) {
 			bad("%s.base_url %q: want an http or https URL", where, u.BaseURL)
 		}
 		if u.APIKeyEnv != "" {
@@ -292,7 +292,7 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 		if j.Clause == "" || j.Model == "" {
 			bad("%s: clause and model are required", where)
 		}
-		if pu, err := url.Parse(j.BaseURL); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		if !httpURL(j.BaseURL) {
 			bad("%s.base_url %q: want an http or https URL", where, j.BaseURL)
 		}
 		if j.Fail == "" {
@@ -370,6 +370,11 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 		return fmt.Errorf("%s: %w:\n  %s", name, ErrInvalid, strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func isHexSHA256(s string) bool {
