@@ -19,7 +19,7 @@ func newEvalCmd() *cobra.Command {
 	return group(&cobra.Command{
 		Use:   "eval",
 		Short: "Measure a model's adherence to the spec, clause by clause",
-	}, newEvalSuitesCmd(), newEvalRunCmd(), newEvalXSTestCmd())
+	}, newEvalSuitesCmd(), newEvalRunCmd(), newEvalCompareCmd(), newEvalXSTestCmd())
 }
 
 func newEvalSuitesCmd() *cobra.Command {
@@ -57,6 +57,7 @@ missing is listed with the path it looked for.`,
 
 type evalRunParams struct {
 	suite, target, model, out string
+	junit                     string
 	jobs                      int
 	timeout                   time.Duration
 	json, progress            bool
@@ -71,7 +72,7 @@ type evalRunParams struct {
 func newEvalRunCmd() *cobra.Command {
 	var p evalRunParams
 	c := &cobra.Command{
-		Use:   "run --suite S --target T [--model M] [-j N] [--out DIR] [--json] [--fail-under RATE]",
+		Use:   "run --suite S --target T [--model M] [-j N] [--out DIR] [--junit FILE] [--json] [--fail-under RATE]",
 		Short: "Run a suite against a target and grade the answers",
 		Long: `Run sends every case of a suite to a target, grades each answer by what
 the case expects (comply or refuse: grade.refusal; ignore_injection:
@@ -91,6 +92,13 @@ OpenAI-compatible base URL such as https://api.openai.com/v1, with --model
 and the key in OPENAI_API_KEY. A case the target has no answer for, or that
 the grader cannot grade, is unscored: it neither passes nor fails.
 
+--out DIR writes results.jsonl (a result a line) and summary.json, the
+input of 'modelspec eval compare'. --junit FILE writes JUnit XML for CI:
+one <testsuite> named after the suite, a <testcase classname=CLAUSE
+name=CASE-ID> per case (classname is the case's first clause, or the suite),
+<failure> with the grader's reason for a failed case and <skipped> for an
+unscored one.
+
 The pass rate is passed / (passed + failed). Exit status: 0 done, 1 the pass
 rate is below --fail-under (or nothing was scored), 2 an error.`,
 		Args: rangeArgs(0, 0),
@@ -105,6 +113,7 @@ rate is below --fail-under (or nothing was scored), 2 an error.`,
 	f.IntVarP(&p.jobs, "jobs", "j", 4, "cases run at once")
 	f.DurationVar(&p.timeout, "timeout", 60*time.Second, "time limit per case, retries included")
 	f.StringVar(&p.out, "out", "", "write results.jsonl and summary.json to this directory")
+	f.StringVar(&p.junit, "junit", "", "write the results as JUnit XML to this file")
 	f.BoolVar(&p.json, "json", false, "print the summary as JSON")
 	f.BoolVar(&p.progress, "progress", false, "print progress to stderr even when it is not a terminal")
 	f.Float64Var(&p.failUnder, "fail-under", 0, "exit 1 when the pass rate (0..1) is below this")
@@ -161,6 +170,11 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	}
 	if p.out != "" {
 		if err := eval.WriteResults(p.out, results, sum); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	if p.junit != "" {
+		if err := eval.WriteJUnitFile(p.junit, results, sum); err != nil {
 			return usageError("%v", err)
 		}
 	}
@@ -238,3 +252,112 @@ uses every prompt, training half included.`,
 	c.Flags().BoolVar(&all, "all", false, "use every prompt, including the half the refusal model was trained on")
 	return c
 }
+
+func newEvalCompareCmd() *cobra.Command {
+	var asJSON, failOnRegression bool
+	c := &cobra.Command{
+		Use:   "compare A B [--json] [--fail-on-regression]",
+		Short: "Compare two runs: pass rate per clause, regressions and improvements",
+		Long: `Compare reads the results of two runs, A (before) and B (after): each an
+'eval run --out' directory (its results.jsonl is read) or a results.jsonl
+file. Cases are matched by id. It prints, per clause, the pass rate in A and
+in B (each over that run's cases tied to the clause; "-" when nothing was
+scored), the change in points and how many cases regressed and improved;
+then the cases that regressed (passed in A, failed in B), improved (failed
+in A, passed in B), changed to or from unscored, and those only in A or
+only in B. --json prints the same as {"cases_a","cases_b","common","a","b",
+"clauses":[{"clause","a","b","change","regressed","improved"}],"regressed",
+"improved","changed","only_a","only_b"}.
+
+Exit status: 0 done, 1 with --fail-on-regression when any case regressed,
+2 an error (a missing file, a malformed line: named with its line number).`,
+		Args: rangeArgs(2, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			var runs [2][]eval.Result
+			for i, arg := range args {
+				rs, err := eval.ReadResultsFile(eval.ResultsPath(arg))
+				if err != nil {
+					return usageError("eval compare: %v", err)
+				}
+				runs[i] = rs
+			}
+			cmp := eval.Compare(runs[0], runs[1])
+			if asJSON {
+				if err := writeJSON(c.OutOrStdout(), cmp); err != nil {
+					return err
+				}
+			} else if err := writeEvalCompare(c.OutOrStdout(), args[0], args[1], cmp); err != nil {
+				return err
+			}
+			if failOnRegression && len(cmp.Regressed) > 0 {
+				fmt.Fprintf(c.ErrOrStderr(), "modelspec: %d case(s) regressed\n", len(cmp.Regressed))
+				return failure()
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the comparison as JSON")
+	c.Flags().BoolVar(&failOnRegression, "fail-on-regression", false, "exit 1 when any case passed in A and failed in B")
+	return c
+}
+
+func writeEvalCompare(w io.Writer, a, b string, c eval.Comparison) error {
+	fmt.Fprintf(w, "A %s: %d cases\nB %s: %d cases\n%d in both\n\n", a, c.CasesA, b, c.CasesB, c.Common)
+	rate := func(r *float64) string {
+		if r == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100**r)
+	}
+	change := func(d *float64) string {
+		if d == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%+.1f", 100**d)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "clause\tA\tB\tchange\tregressed\timproved\t")
+	for _, d := range c.Clauses {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t\n", d.Clause, rate(d.A.PassRate), rate(d.B.PassRate), change(d.Change), d.Regressed, d.Improved)
+	}
+	var total *float64
+	if c.A.PassRate != nil && c.B.PassRate != nil {
+		v := *c.B.PassRate - *c.A.PassRate
+		total = &v
+	}
+	fmt.Fprintf(tw, "total\t%s\t%s\t%s\t%d\t%d\t\n", rate(c.A.PassRate), rate(c.B.PassRate), change(total), len(c.Regressed), len(c.Improved))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	changes := func(title string, cs []eval.CaseChange) {
+		if len(cs) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s (%d):\n", title, len(cs))
+		for _, ch := range cs {
+			fmt.Fprintf(w, "  %s [%s] %s -> %s", ch.CaseID, strings.Join(ch.Clauses, ","), ch.StatusA, ch.StatusB)
+			if ch.Reason != "" {
+				fmt.Fprintf(w, ": %s", oneLine(ch.Reason))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	changes("regressed (passed in A, failed in B)", c.Regressed)
+	changes("improved (failed in A, passed in B)", c.Improved)
+	changes("changed to or from unscored", c.Changed)
+	only := func(title string, ids []string) {
+		if len(ids) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s (%d):\n", title, len(ids))
+		for _, id := range ids {
+			fmt.Fprintf(w, "  %s\n", id)
+		}
+	}
+	only("only in A", c.OnlyA)
+	only("only in B", c.OnlyB)
+	return nil
+}
+
+// oneLine folds whitespace runs (newlines included) to single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

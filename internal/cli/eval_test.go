@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,5 +174,115 @@ func TestEvalRunSuiteFile(t *testing.T) {
 	code, _, errOut2 := runMain("eval", "run", "--suite", filepath.Join("..", "eval", "testdata", "suites", "bad.yaml"), "--target", up.BaseURL, "--model", "m")
 	if code != ExitError || !strings.Contains(errOut2, `bad.yaml:6: unknown field "expectt"`) {
 		t.Errorf("bad suite file: exit %d %q", code, errOut2)
+	}
+}
+
+// TestEvalJUnitAndCompare runs the spec's examples against an upstream that
+// always refuses (A) and one that always complies (B), with --out and
+// --junit, then compares the two directories.
+func TestEvalJUnitAndCompare(t *testing.T) {
+	dir := t.TempDir()
+	run := func(name, reply string) eval.Summary {
+		t.Helper()
+		up := fakeupstream.Start(t, fakeupstream.Options{Reply: fakeupstream.Fixed(reply)})
+		var out, errOut bytes.Buffer
+		err := runEvalRun(context.Background(), &out, &errOut, evalRunParams{
+			suite: "spec-examples", target: up.BaseURL, model: "fake", jobs: 4, json: true,
+			out: filepath.Join(dir, name), junit: filepath.Join(dir, name+".xml"),
+		})
+		if err != nil {
+			t.Fatalf("%v: %s", err, errOut.String())
+		}
+		var s eval.Summary
+		if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sa := run("a", "I'm sorry, but I can't help with that.")
+	sb := run("b", "Sure. Here is a detailed answer: first open the settings, then choose the option you need and save.")
+
+	// The JUnit file parses back with the summary's counts.
+	for name, s := range map[string]eval.Summary{"a": sa, "b": sb} {
+		b, err := os.ReadFile(filepath.Join(dir, name+".xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var j struct {
+			Suites []struct {
+				Name  string `xml:"name,attr"`
+				T     int    `xml:"tests,attr"`
+				F     int    `xml:"failures,attr"`
+				S     int    `xml:"skipped,attr"`
+				Cases []struct {
+					Name    string    `xml:"name,attr"`
+					Failure *struct{} `xml:"failure"`
+					Skipped *struct{} `xml:"skipped"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal(b, &j); err != nil || len(j.Suites) != 1 {
+			t.Fatalf("%s.xml: %v %d suites", name, err, len(j.Suites))
+		}
+		ts := j.Suites[0]
+		f, sk := 0, 0
+		for _, c := range ts.Cases {
+			if c.Failure != nil {
+				f++
+			}
+			if c.Skipped != nil {
+				sk++
+			}
+		}
+		if ts.Name != "spec-examples" || ts.T != s.Cases || ts.F != s.Failed || ts.S != s.Unscored ||
+			len(ts.Cases) != s.Cases || f != s.Failed || sk != s.Unscored || s.Failed == 0 {
+			t.Errorf("%s.xml: tests=%d failures=%d skipped=%d (%d testcases, %d failure, %d skipped), summary %+v",
+				name, ts.T, ts.F, ts.S, len(ts.Cases), f, sk, s)
+		}
+	}
+
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	code, out, errOut := runMain("eval", "compare", a, b)
+	if code != ExitOK || !strings.Contains(out, "regressed (passed in A, failed in B)") ||
+		!strings.Contains(out, "improved (failed in A, passed in B)") || !strings.Contains(out, "total") {
+		t.Errorf("compare: exit %d %q\n%s", code, errOut, out)
+	}
+	code, out, errOut = runMain("eval", "compare", "--json", "--fail-on-regression", a, b)
+	if code != ExitFailure || !strings.Contains(errOut, "regressed") {
+		t.Errorf("--fail-on-regression: exit %d %q", code, errOut)
+	}
+	var c eval.Comparison
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	// Every refuse case passed in A and fails in B; every comply case the reverse.
+	if c.Common != sa.Cases || len(c.Regressed) != sa.Passed || len(c.Improved) != sb.Passed ||
+		len(c.Regressed)+len(c.Improved) != sa.Cases || len(c.OnlyA)+len(c.OnlyB) != 0 || len(c.Clauses) == 0 {
+		t.Errorf("comparison: %d common, %d regressed, %d improved; A %+v B %+v", c.Common, len(c.Regressed), len(c.Improved), sa, sb)
+	}
+	// Same run twice: no regression, exit 0 even with the flag.
+	if code, out, _ := runMain("eval", "compare", "--fail-on-regression", a, a); code != ExitOK || strings.Contains(out, "regressed (") {
+		t.Errorf("compare a a: exit %d\n%s", code, out)
+	}
+
+	// A malformed line: exit 2 naming the file and the line.
+	bad := filepath.Join(dir, "bad")
+	if err := os.MkdirAll(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, "results.jsonl"), []byte(`{"case_id":"x","status":"pass"}`+"\n"+`{"case_id":`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runMain("eval", "compare", a, bad)
+	if code != ExitError || !strings.Contains(errOut, filepath.Join(bad, "results.jsonl")+":2: malformed result") {
+		t.Errorf("malformed: exit %d %q", code, errOut)
+	}
+	code, _, errOut = runMain("eval", "compare", a, filepath.Join(dir, "missing"))
+	if code != ExitError || !strings.Contains(errOut, "missing") {
+		t.Errorf("missing: exit %d %q", code, errOut)
+	}
+	code, _, errOut = runMain("eval", "compare", a)
+	if code != ExitError || !strings.Contains(errOut, "received 1") {
+		t.Errorf("one arg: exit %d %q", code, errOut)
 	}
 }
