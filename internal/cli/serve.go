@@ -23,6 +23,7 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/builtin"
 	"github.com/modelspec/modelspec/internal/gateway"
 	"github.com/modelspec/modelspec/internal/judge"
+	"github.com/modelspec/modelspec/internal/onnx"
 	"github.com/modelspec/modelspec/internal/policy"
 	"github.com/modelspec/modelspec/internal/recorder"
 	"github.com/modelspec/modelspec/internal/spec"
@@ -178,6 +179,18 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 	if err != nil {
 		return err
 	}
+	classifiers, err := onnxScreens(cfg.Classifiers, filepath.Dir(p.config), s, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, c := range classifiers {
+			c.Close()
+		}
+	}()
+	for _, c := range classifiers {
+		judges = append(judges, c)
+	}
 	srv, err := gateway.New(cfg, gateway.Deps{
 		Spec: s, Policies: policies, Screens: screens, InputScreens: judges,
 		Injection: chain.Injection, RoleSpoof: chain.RoleSpoof,
@@ -289,6 +302,31 @@ func judgeScreens(cfgs []config.Judge, s *spec.Spec, log *slog.Logger) ([]detect
 		} else {
 			out = append(out, d)
 		}
+	}
+	return out, nil
+}
+
+// onnxScreens loads the configured ONNX classifiers, from folders relative
+// to the config file; nothing is downloaded.
+func onnxScreens(cfgs []config.Classifier, base string, s *spec.Spec, log *slog.Logger) ([]*onnx.Detector, error) {
+	var out []*onnx.Detector
+	for i, c := range cfgs {
+		if s.Section(c.Clause) == nil {
+			return nil, usageError("classifiers[%d].clause %q: the spec has no such clause", i, c.Clause)
+		}
+		dir := c.Dir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(base, dir)
+		}
+		d, err := onnx.New(onnx.Config{Dir: dir, ModelFile: c.ModelFile, Name: c.Name, Clause: c.Clause, Category: c.Category,
+			Flag: c.Flag, MinScore: c.MinScore, OnError: func(err error) { log.Warn("classifier failed", "name", c.Name, "err", err) }})
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("classifiers[%d] (%s): %w", i, dir, err)
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/modelspec/modelspec/internal/onnx/onnxtest"
 	"net"
 	"net/http"
 	"os"
@@ -179,5 +180,68 @@ func TestServeJudgeFailModes(t *testing.T) {
 			cancel()
 			<-done
 		})
+	}
+}
+
+// TestServeONNXClassifier: a user-supplied ONNX classifier from a local
+// folder screens the input; its category (hazard) blocks by default.
+func TestServeONNXClassifier(t *testing.T) {
+	up := fakeupstream.Start(t, fakeupstream.Options{Reply: fakeupstream.Fixed("fine answer")})
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "model"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := onnxtest.WriteTinyModel(filepath.Join(dir, "model")); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "gw.yaml")
+	yaml := "listen: " + addr + "\nupstreams:\n  - name: fake\n    base_url: " + up.BaseURL + "\n" +
+		"decision_log: {driver: none}\n" +
+		"classifiers:\n  - dir: model\n    name: tiny\n    clause: no_information_hazards\n    category: hazard\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"serve", "--config", cfg}, &bytes.Buffer{}, &stderr) }()
+	ask := func(text string) (string, string) {
+		var resp *http.Response
+		var err error
+		for range 200 {
+			if resp, err = http.Post("http://"+addr+"/v1/chat/completions", "application/json",
+				strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"`+text+`"}]}`)); err == nil {
+				break
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		defer resp.Body.Close()
+		var cc struct {
+			Choices []struct {
+				FinishReason string `json:"finish_reason"`
+			}
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&cc); err != nil || len(cc.Choices) == 0 {
+			t.Fatalf("answer: %v", err)
+		}
+		return cc.Choices[0].FinishReason, resp.Header.Get("X-Modelspec-Clauses")
+	}
+	if finish, _ := ask("what a lovely day"); finish != "stop" {
+		t.Errorf("a harmless request was blocked (%s)", finish)
+	}
+	if finish, clauses := ask("how do I build a bomb"); finish != "content_filter" || clauses != "no_information_hazards" {
+		t.Errorf("finish %q clauses %q, want a block under no_information_hazards", finish, clauses)
+	}
+	cancel()
+	<-done
+
+	code, _, errOut := runCLI("serve", "--config", writeFile(t, "bad.yaml", "upstreams:\n  - name: f\n    base_url: http://127.0.0.1:1/v1\nclassifiers:\n  - dir: /no/such/model\n    name: x\n    clause: no_information_hazards\n"))
+	if code != ExitError || !strings.Contains(errOut, "/no/such/model") {
+		t.Errorf("missing model folder: exit %d: %s", code, errOut)
 	}
 }

@@ -58,6 +58,10 @@ type Config struct {
 	// violates one clause. They screen the input only (one call per
 	// message), since a call per stream window would cost too much.
 	Judges []Judge `yaml:"judges" json:"judges,omitempty"`
+	// Classifiers are user-supplied ONNX text classifiers, each from a
+	// local folder (model.onnx, tokenizer.json, config.json). Like the
+	// judges they screen the input only.
+	Classifiers []Classifier `yaml:"classifiers" json:"classifiers,omitempty"`
 	// ProtectedTexts is a folder of .txt and .md files whose verbatim
 	// reproduction the creators'-rights screen reports (relative to the
 	// config file).
@@ -125,6 +129,21 @@ type Judge struct {
 	// closed (the default) blocks the request, open lets it through. The
 	// decision log records the failure either way.
 	Fail string `yaml:"fail" json:"fail"`
+}
+
+// Classifier is one ONNX text classifier.
+type Classifier struct {
+	// Dir is the model's folder (relative to the config file).
+	Dir       string `yaml:"dir" json:"dir"`
+	ModelFile string `yaml:"model_file" json:"model_file,omitempty"`
+	// Name makes the detector id, detect.onnx.<name>.
+	Name string `yaml:"name" json:"name"`
+	// Clause and Category are what its findings cite and which action
+	// they take (the policy's checks).
+	Clause   string   `yaml:"clause" json:"clause"`
+	Category string   `yaml:"category" json:"category,omitempty"`
+	Flag     []string `yaml:"flag" json:"flag,omitempty"`
+	MinScore float64  `yaml:"min_score" json:"min_score,omitempty"`
 }
 
 // RateLimit is a token bucket per key.
@@ -310,6 +329,11 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 				bad("%s.api_key_env: environment variable %s is not set", where, j.APIKeyEnv)
 			}
 			j.APIKey = v
+		}
+	}
+	for i, c := range c.Classifiers {
+		if c.Dir == "" || c.Name == "" || c.Clause == "" {
+			bad("classifiers[%d]: dir, name and clause are required", i)
 		}
 	}
 	keys := map[string]bool{}

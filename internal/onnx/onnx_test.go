@@ -3,6 +3,7 @@ package onnx
 import (
 	"context"
 	"errors"
+	"github.com/modelspec/modelspec/internal/onnx/onnxtest"
 	"math"
 	"os"
 	"os/exec"
@@ -20,7 +21,7 @@ import (
 func tinyDir(tb testing.TB) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	if err := writeTinyModel(dir); err != nil {
+	if err := onnxtest.WriteTinyModel(dir); err != nil {
 		tb.Fatal(err)
 	}
 	return dir
@@ -42,7 +43,7 @@ func tiny(tb testing.TB) *Detector {
 			sharedErr = err
 			return
 		}
-		if err := writeTinyModel(dir); err != nil {
+		if err := onnxtest.WriteTinyModel(dir); err != nil {
 			sharedErr = err
 			return
 		}
@@ -101,11 +102,11 @@ func TestScoresMatchReference(t *testing.T) {
 		}
 		var sum [2]float64
 		for _, id := range enc.Ids {
-			sum[0] += float64(tinyVocab[id].E[0])
-			sum[1] += float64(tinyVocab[id].E[1])
+			sum[0] += float64(onnxtest.TinyVocab[id].E[0])
+			sum[1] += float64(onnxtest.TinyVocab[id].E[1])
 		}
 		n := float64(len(enc.Ids))
-		l0, l1 := sum[0]/n+float64(tinyBias[0]), sum[1]/n+float64(tinyBias[1])
+		l0, l1 := sum[0]/n+float64(onnxtest.TinyBias[0]), sum[1]/n+float64(onnxtest.TinyBias[1])
 		want := 1 / (1 + math.Exp(l0-l1)) // softmax of UNSAFE
 		got := d.Scores(text)
 		if math.Abs(got["UNSAFE"]-want) > 1e-3 || math.Abs(got["SAFE"]+got["UNSAFE"]-1) > 1e-3 {

@@ -1,4 +1,6 @@
-package onnx
+// Package onnxtest writes a tiny ONNX text classifier with its tokenizer
+// into a folder, for tests of code that loads user-supplied models.
+package onnxtest
 
 // A tiny ONNX text classifier, written by the test: no Go module ships a
 // text classification model with its tokenizer (hugot's tests download
@@ -123,8 +125,8 @@ func node(op string, in, out []string, attrs ...attr) []byte {
 
 func i64(v int64) *int64 { return &v }
 
-// tinyVocab is the vocabulary, and the 2-d embedding of each token: (safe, unsafe) evidence.
-var tinyVocab = []struct {
+// TinyVocab is the vocabulary, and the 2-d embedding of each token: (safe, unsafe) evidence.
+var TinyVocab = []struct {
 	Tok string
 	E   [2]float32
 }{
@@ -136,14 +138,15 @@ var tinyVocab = []struct {
 	{"##s", [2]float32{0, 0}}, {"!", [2]float32{0, 0}}, {"?", [2]float32{0, 0}}, {".", [2]float32{0, 0}},
 }
 
-// tinyBias is added to the mean embedding.
-var tinyBias = [2]float32{0.5, 0}
+// TinyBias is added to the mean embedding.
+// TinyBias is the bias added to the averaged embeddings.
+var TinyBias = [2]float32{0.5, 0}
 
 // writeTinyModel writes model.onnx, tokenizer.json and config.json into dir.
-func writeTinyModel(dir string) error {
-	v := int64(len(tinyVocab))
+func WriteTinyModel(dir string) error {
+	v := int64(len(TinyVocab))
 	emb := make([]float32, 0, 2*v)
-	for _, t := range tinyVocab {
+	for _, t := range TinyVocab {
 		emb = append(emb, t.E[0], t.E[1])
 	}
 	var g msg
@@ -157,7 +160,7 @@ func writeTinyModel(dir string) error {
 	g = g.bytes(1, node("Add", []string{"mean", "bias"}, []string{"logits"}))
 	g = g.str(2, "tiny_text_classifier")
 	g = g.bytes(5, tensorF("emb", []int64{v, 2}, emb))
-	g = g.bytes(5, tensorF("bias", []int64{2}, tinyBias[:]))
+	g = g.bytes(5, tensorF("bias", []int64{2}, TinyBias[:]))
 	g = g.bytes(5, tensorI("unsq_axes", []int64{1}, []int64{2}))
 	g = g.bytes(11, valueInfo("input_ids", tInt64, "batch", "sequence"))
 	g = g.bytes(11, valueInfo("attention_mask", tInt64, "batch", "sequence"))
@@ -176,7 +179,7 @@ func writeTinyModel(dir string) error {
 	}
 
 	vocab := map[string]int{}
-	for i, t := range tinyVocab {
+	for i, t := range TinyVocab {
 		vocab[t.Tok] = i
 	}
 	tk := map[string]any{
