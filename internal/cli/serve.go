@@ -175,7 +175,7 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 	if err != nil {
 		return err
 	}
-	judges, err := judgeScreens(cfg.Judges, s, log)
+	inputOnly, err := judgeScreens(cfg.Judges, s, log)
 	if err != nil {
 		return err
 	}
@@ -189,10 +189,10 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 		}
 	}()
 	for _, c := range classifiers {
-		judges = append(judges, c)
+		inputOnly = append(inputOnly, c)
 	}
 	srv, err := gateway.New(cfg, gateway.Deps{
-		Spec: s, Policies: policies, Screens: screens, InputScreens: judges,
+		Spec: s, Policies: policies, Screens: screens, InputScreens: inputOnly,
 		Injection: chain.Injection, RoleSpoof: chain.RoleSpoof,
 		Record: record,
 		NewID:  func() string { return decisionlog.NewID(time.Now(), rand.Reader) },

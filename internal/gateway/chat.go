@@ -222,7 +222,7 @@ func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *r
 		}
 		rq.out.OutputTexts = append(rq.out.OutputTexts, text)
 		fs := rq.screenOutput(text, 0, 0, i)
-		if clauses := rq.blocking(fs); len(clauses) > 0 {
+		if clauses := blockedClauses(rq.app.policy, fs); len(clauses) > 0 {
 			ch.Message.Content = openai.TextContent(refusalText(clauses, rq.s.deps.Spec.Version))
 			ch.FinishReason = openai.FinishContentFilter
 			rq.escalate(policy.Block, clauses, w)
@@ -254,11 +254,6 @@ func (rq *request) screenOutput(text string, off, from, choice int) []detect.Fin
 	}
 	rq.out.Output = append(rq.out.Output, fs...)
 	return fs
-}
-
-// blocking returns the clauses of the findings whose action is block.
-func (rq *request) blocking(fs []detect.Finding) []string {
-	return blockedClauses(rq.app.policy, fs)
 }
 
 func blockedClauses(p *policy.Policy, fs []detect.Finding) []string {

@@ -238,7 +238,7 @@ func (rq *request) screenWindow(win *window, choice int, w http.ResponseWriter) 
 	}
 	fs := rq.screenOutput(text, off, win.screen, choice)
 	win.screen = len(win.text)
-	return len(rq.blocking(fs)) > 0
+	return len(blockedClauses(rq.app.policy, fs)) > 0
 }
 
 func setContent(d *openai.Delta, s string) {

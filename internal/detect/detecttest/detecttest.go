@@ -115,16 +115,22 @@ func Evidence(fs []detect.Finding) []string {
 	return out
 }
 
-// RunCases runs d on every case of the JSONL file at path: each finding
-// must keep the Finding contract (Check) with the detector's id, clause
-// and category, and the sorted evidence must equal the case's want.
-func RunCases(t *testing.T, d detect.Detector, path, id, clause, category string) {
+// MustLoadCases loads a case file and fails the test if it cannot.
+func MustLoadCases(t testing.TB, path string) []Case {
 	t.Helper()
 	cs, err := LoadCases(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cs {
+	return cs
+}
+
+// RunCases runs d on every case of the JSONL file at path: each finding
+// must keep the Finding contract (Check) with the detector's id, clause
+// and category, and the sorted evidence must equal the case's want.
+func RunCases(t *testing.T, d detect.Detector, path, id, clause, category string) {
+	t.Helper()
+	for _, c := range MustLoadCases(t, path) {
 		t.Run(c.Name, func(t *testing.T) {
 			fs := d.Detect(c.Text)
 			if err := Check(c.Text, fs, id, clause, category); err != nil {

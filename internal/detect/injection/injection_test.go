@@ -10,15 +10,6 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/internal/textnorm"
 )
 
-func mustLoadCases(t testing.TB) []detecttest.Case {
-	t.Helper()
-	cs, err := detecttest.LoadCases("testdata/cases.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
 func TestCases(t *testing.T) {
 	detecttest.RunCases(t, New(), "testdata/cases.jsonl", ID, Clause, Category)
 }
@@ -91,7 +82,7 @@ func TestInvalidUTF8(t *testing.T) {
 // detector, which tries rules only there, would miss the match.
 func TestAnchorsCoverMatches(t *testing.T) {
 	texts := []string{benchText(8 << 10)}
-	for _, c := range mustLoadCases(t) {
+	for _, c := range detecttest.MustLoadCases(t, "testdata/cases.jsonl") {
 		texts = append(texts, c.Text)
 	}
 	unanchored := make([]*regexp.Regexp, len(rules))
@@ -198,7 +189,7 @@ func TestRulesCompile(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	d := New()
-	cs := mustLoadCases(t)
+	cs := detecttest.MustLoadCases(t, "testdata/cases.jsonl")
 	want := make([][]string, len(cs))
 	for i, c := range cs {
 		want[i] = detecttest.Evidence(d.Detect(c.Text))

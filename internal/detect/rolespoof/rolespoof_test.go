@@ -9,15 +9,6 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
 )
 
-func mustLoadCases(t testing.TB) []detecttest.Case {
-	t.Helper()
-	cs, err := detecttest.LoadCases("testdata/cases.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
 func TestCases(t *testing.T) {
 	detecttest.RunCases(t, New(), "testdata/cases.jsonl", ID, Clause, Category)
 }
@@ -72,7 +63,7 @@ func TestLongHeaderLine(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	d := New()
-	cs := mustLoadCases(t)
+	cs := detecttest.MustLoadCases(t, "testdata/cases.jsonl")
 	want := make([][]string, len(cs))
 	for i, c := range cs {
 		want[i] = detecttest.Evidence(d.Detect(c.Text))

@@ -10,15 +10,6 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
 )
 
-func mustLoadCases(t testing.TB) []detecttest.Case {
-	t.Helper()
-	cs, err := detecttest.LoadCases("testdata/cases.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
 func TestCases(t *testing.T) {
 	detecttest.RunCases(t, New(), "testdata/cases.jsonl", ID, Clause, Category)
 }
@@ -92,7 +83,7 @@ func TestInvalidUTF8(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	d := New()
-	cs := mustLoadCases(t)
+	cs := detecttest.MustLoadCases(t, "testdata/cases.jsonl")
 	want := make([][]string, len(cs))
 	for i, c := range cs {
 		want[i] = detecttest.Evidence(d.Detect(c.Text))
@@ -155,4 +146,8 @@ func TestKeywordAutomaton(t *testing.T) {
 			t.Errorf("%q: hits %v, want %v", text, got, want)
 		}
 	}
+}
+
+func mustLoadCases(t testing.TB) []detecttest.Case {
+	return detecttest.MustLoadCases(t, "testdata/cases.jsonl")
 }
