@@ -112,7 +112,12 @@ decision_log:
 
 	// The requests the gateway refused (400, 401) never reached the
 	// upstream, and the others did, in JSON and streamed.
+	// A stream is counted when the fake's handler returns, which can be
+	// just after the client has read [DONE]: wait for the counts to settle.
 	c := up.Counts()
+	for deadline := time.Now().Add(2 * time.Second); c.Requests != c.Completions+c.Streams && time.Now().Before(deadline); c = up.Counts() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if c.Completions == 0 || c.Streams == 0 || c.Requests != c.Completions+c.Streams {
 		t.Errorf("fake upstream counts %+v: want completions and streams only", c)
 	}
