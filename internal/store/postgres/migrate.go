@@ -9,8 +9,20 @@ import (
 	"github.com/modelspec/modelspec/internal/store"
 )
 
-// migrations[i] brings the schema from version i to i+1. Never edit one
-// that has shipped: add the next.
+// Each store keeps its own numbered list of migrations (a track) and
+// its own table of applied versions, so the decision log, eval results,
+// labels and feedback can share one database and grow independently.
+// track.migrations[i] brings the track from version i to i+1. Never edit
+// one that has shipped: add the next.
+type track struct {
+	table      string // holds the versions applied, e.g. schema_migrations
+	lock       int64  // advisory lock key, one per track
+	migrations []string
+}
+
+// decisionTrack is the decision log's schema.
+var decisionTrack = track{table: "schema_migrations", lock: lockKey, migrations: migrations}
+
 var migrations = []string{
 	// 1: decision log.
 	`CREATE TABLE decisions (
@@ -54,33 +66,33 @@ const lockKey = 0x6d6f64656c737065
 
 // migrate applies the migrations not yet applied, all in one transaction
 // (PostgreSQL's DDL is transactional) under an advisory lock.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, t track) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(lockKey)); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, t.lock); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+t.table+` (
 	version    integer PRIMARY KEY,
 	applied_at timestamptz NOT NULL DEFAULT now()
 )`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	var v int
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM `+t.table).Scan(&v); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if v > len(migrations) {
-		return fmt.Errorf("%w: version %d, this build knows %d", store.ErrSchemaTooNew, v, len(migrations))
+	if v > len(t.migrations) {
+		return fmt.Errorf("%w: %s at version %d, this build knows %d", store.ErrSchemaTooNew, t.table, v, len(t.migrations))
 	}
-	for ; v < len(migrations); v++ {
-		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+	for ; v < len(t.migrations); v++ {
+		if _, err := tx.Exec(ctx, t.migrations[v]); err != nil {
 			return fmt.Errorf("migrate to version %d: %w", v+1, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v+1); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+t.table+` (version) VALUES ($1)`, v+1); err != nil {
 			return fmt.Errorf("migrate to version %d: %w", v+1, err)
 		}
 	}
@@ -91,4 +103,4 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // SchemaVersion is the schema version this build migrates to.
-func SchemaVersion() int { return len(migrations) }
+func SchemaVersion() int { return len(decisionTrack.migrations) }

@@ -9,8 +9,19 @@ import (
 	"github.com/modelspec/modelspec/internal/store"
 )
 
-// migrations[i] brings the schema from version i to i+1. Never edit one
-// that has shipped: add the next.
+// Each store keeps its own numbered list of migrations (a track) and
+// its own table of applied versions, so the decision log, eval results,
+// labels and feedback can share one database file and grow
+// independently. track.migrations[i] brings the track from version i to
+// i+1. Never edit one that has shipped: add the next.
+type track struct {
+	table      string // holds the versions applied, e.g. schema_migrations
+	migrations []string
+}
+
+// decisionTrack is the decision log's schema.
+var decisionTrack = track{table: "schema_migrations", migrations: migrations}
+
 var migrations = []string{
 	// 1: decision log.
 	`CREATE TABLE decisions (
@@ -49,18 +60,18 @@ CREATE TABLE decision_clauses (
 ) STRICT, WITHOUT ROWID;`,
 }
 
-// migrate applies the migrations not yet applied, each in its own
-// transaction (BEGIN IMMEDIATE, so two processes opening a new file at
-// once take turns).
-func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+// migrate applies the track's migrations not yet applied, each in its
+// own transaction (BEGIN IMMEDIATE, so two processes opening a new file
+// at once take turns).
+func migrate(ctx context.Context, db *sql.DB, t track) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+t.table+` (
 	version    INTEGER PRIMARY KEY,
 	applied_at INTEGER NOT NULL  -- Unix microseconds
 ) STRICT`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for {
-		done, err := step(ctx, db)
+		done, err := step(ctx, db, t)
 		if err != nil || done {
 			return err
 		}
@@ -68,26 +79,26 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // step applies the next migration, if any.
-func step(ctx context.Context, db *sql.DB) (done bool, err error) {
+func step(ctx context.Context, db *sql.DB, t track) (done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
 	var v int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM `+t.table).Scan(&v); err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
 	switch {
-	case v > len(migrations):
-		return false, fmt.Errorf("%w: version %d, this build knows %d", store.ErrSchemaTooNew, v, len(migrations))
-	case v == len(migrations):
+	case v > len(t.migrations):
+		return false, fmt.Errorf("%w: %s at version %d, this build knows %d", store.ErrSchemaTooNew, t.table, v, len(t.migrations))
+	case v == len(t.migrations):
 		return true, nil
 	}
-	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+	if _, err := tx.ExecContext(ctx, t.migrations[v]); err != nil {
 		return false, fmt.Errorf("migrate to version %d: %w", v+1, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v+1, time.Now().UnixMicro()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.table+` (version, applied_at) VALUES (?, ?)`, v+1, time.Now().UnixMicro()); err != nil {
 		return false, fmt.Errorf("migrate to version %d: %w", v+1, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -96,5 +107,5 @@ func step(ctx context.Context, db *sql.DB) (done bool, err error) {
 	return false, nil
 }
 
-// SchemaVersion is the schema version this build migrates to.
-func SchemaVersion() int { return len(migrations) }
+// SchemaVersion is the decision log schema version this build migrates to.
+func SchemaVersion() int { return len(decisionTrack.migrations) }

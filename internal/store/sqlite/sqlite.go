@@ -128,7 +128,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, decisionTrack); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
