@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,16 +11,18 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/modelspec/modelspec/internal/eval"
+	"github.com/modelspec/modelspec/internal/store"
 )
 
 func newEvalCmd() *cobra.Command {
 	return group(&cobra.Command{
 		Use:   "eval",
 		Short: "Measure a model's adherence to the spec, clause by clause",
-	}, newEvalSuitesCmd(), newEvalRunCmd(), newEvalCompareCmd(), newEvalXSTestCmd())
+	}, newEvalSuitesCmd(), newEvalRunCmd(), newEvalRunsCmd(), newEvalCompareCmd(), newEvalReportCmd(), newEvalXSTestCmd())
 }
 
 func newEvalSuitesCmd() *cobra.Command {
@@ -62,6 +65,16 @@ type evalRunParams struct {
 	timeout                   time.Duration
 	json, progress            bool
 	failUnder                 float64
+	// The results store (a SQLite file or a postgres:// URL; "" means
+	// defaultEvalDB), the run to resume, the response cache switch,
+	// repeats per case and the request rate limit.
+	db, resume string
+	noCache    bool
+	repeats    int
+	rps        float64
+	// Model-backed grading (--judge ...) and the HTML report (--html).
+	judge evalJudgeFlags
+	html  string
 	// Injected for tests; zero values mean the real ones.
 	now     func() time.Time
 	rand    io.Reader
@@ -72,19 +85,21 @@ type evalRunParams struct {
 func newEvalRunCmd() *cobra.Command {
 	var p evalRunParams
 	c := &cobra.Command{
-		Use:   "run --suite S --target T [--model M] [-j N] [--out DIR] [--junit FILE] [--json] [--fail-under RATE]",
+		Use:   "run --suite S --target T [--model M] [-j N] [--repeats N] [--rps R] [--db D] [--no-cache] [--out DIR] [--junit FILE] [--html FILE] [--judge URL --judge-model M]... [--json] [--fail-under RATE] | run --resume RUN_ID",
 		Short: "Run a suite against a target and grade the answers",
 		Long: `Run sends every case of a suite to a target, grades each answer by what
 the case expects (comply or refuse: grade.refusal; ignore_injection:
-grade.injection; regex, max_length, json_schema: grade.regex, grade.length,
-grade.json) and prints a summary per clause, or with
+grade.injection; clarify: grade.clarify; regex, max_length, json_schema,
+detectors: grade.regex, grade.length, grade.json, grade.detect) and prints a summary per clause, or with
 --json {"run_id","suite","target","cases","passed","failed","unscored",
 "clauses":[{"clause","passed","failed","unscored"}]}.
 
 --suite is a built-in suite (see 'modelspec eval suites') or a suite file,
 FILE.yaml, FILE.yml or FILE.jsonl, of cases {id, messages, expect, clauses,
-regex, not_regex, max_length, json_schema, meta}; an unknown field is an
-error naming its line.
+regex, not_regex, max_length, json_schema, detectors, reference, meta};
+detectors are detector ids (e.g. detect.pii.email) that must not fire on the
+answer; reference is an answer to compare with (by a judge). An unknown
+field or detector is an error naming its line.
 
 A target is replay:NAME (recorded XSTest completions; NAME is gpt4,
 llama2new, llama2orig, mistralguard or mistralinstruct) or an
@@ -99,10 +114,57 @@ name=CASE-ID> per case (classname is the case's first clause, or the suite),
 <failure> with the grader's reason for a failed case and <skipped> for an
 unscored one.
 
+Every run is stored with its cases and each result as it comes in the
+eval results store, --db: a SQLite file (default $MODELSPEC_DB, else
+modelspec.db in the working directory) or a postgres:// URL. An
+interrupted run (Ctrl-C, a crash) keeps every result finished before it
+stopped; 'eval run --resume RUN_ID' runs only what is missing, with the
+stored cases, target, model and repeats (--suite, --target, --model and
+--repeats may be left out, and must match when given). 'eval runs' lists
+the stored runs. The answers of an HTTP target are cached in the same store
+by request (target URL, model and the exact request body, and the repeat
+number), so running a suite again asks the model nothing; --no-cache
+neither reads nor writes the cache.
+
+--repeats N runs each case N times; the summary then counts results, and
+gives each pass rate with its standard error clustered by case. -j sets
+the cases run at once, --rps the requests started per second (cache hits
+are not requests). A progress bar with rate and ETA goes to stderr when it
+is a terminal and --json is not given, or always with --progress.
+
+A target may also be anthropic: (Anthropic's Messages API at
+https://api.anthropic.com) or anthropic:URL (another base URL, without
+/v1), with --model and the key in ANTHROPIC_API_KEY; 429, 529 and 5xx
+answers are retried.
+
+Model-backed grading: --judge URL (an OpenAI-compatible endpoint; repeat it
+for a panel) with --judge-model M (one for all, or one per --judge) adds
+grade.judge to every case: the judge answers yes/no propositions about the
+answer (violates each clause, refuses, asks a clarifying question, follows
+injected instructions, judgmental), each with a probability, against a
+rubric made of the clauses' text and their GOOD/BAD examples in --spec
+(default: the built-in spec); a documented rule combines them. It adds
+grade.pairwise to every case with a reference (a suite file's reference, or
+the GOOD answer of a spec example): the judge compares the answer with it
+twice, in both orders. A panel decides by majority; a judge that errors or
+replies invalidly casts no vote, and a case without a majority is
+unscored. --judge-graders picks judge, pairwise or both; the key is read
+from --judge-key-env (default OPENAI_API_KEY). A resumed run needs the same
+--judge flags.
+
+--html FILE writes the run's HTML report (see 'modelspec eval report').
+
 The pass rate is passed / (passed + failed). Exit status: 0 done, 1 the pass
-rate is below --fail-under (or nothing was scored), 2 an error.`,
+rate is below --fail-under (or nothing was scored), 2 an error or an
+interrupted run.`,
 		Args: rangeArgs(0, 0),
 		RunE: func(c *cobra.Command, args []string) error {
+			if c.Flags().Changed("repeats") && p.repeats < 1 {
+				return usageError("eval run: --repeats must be at least 1")
+			}
+			if !c.Flags().Changed("repeats") {
+				p.repeats = 0 // 1 for a new run; the stored run's when resuming
+			}
 			return runEvalRun(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), p)
 		},
 	}
@@ -111,9 +173,16 @@ rate is below --fail-under (or nothing was scored), 2 an error.`,
 	f.StringVar(&p.target, "target", "", "replay:NAME or an OpenAI-compatible base URL")
 	f.StringVar(&p.model, "model", "", "model name sent to a URL target")
 	f.IntVarP(&p.jobs, "jobs", "j", 4, "cases run at once")
+	f.IntVar(&p.repeats, "repeats", 1, "run each case this many times")
+	f.Float64Var(&p.rps, "rps", 0, "at most this many requests per second to the target (0: no limit)")
+	f.StringVar(&p.db, "db", defaultEvalDB(), "eval results store: a SQLite file or a postgres:// URL (default $"+EvalDBEnv+" or modelspec.db)")
+	f.StringVar(&p.resume, "resume", "", "continue the stored run RUN_ID: only the cases and repeats it lacks")
+	f.BoolVar(&p.noCache, "no-cache", false, "ask the target even when the answer is cached, and cache nothing")
 	f.DurationVar(&p.timeout, "timeout", 60*time.Second, "time limit per case, retries included")
 	f.StringVar(&p.out, "out", "", "write results.jsonl and summary.json to this directory")
 	f.StringVar(&p.junit, "junit", "", "write the results as JUnit XML to this file")
+	f.StringVar(&p.html, "html", "", "write the HTML report of the run to this file (as 'eval report' does)")
+	p.judge.register(f)
 	f.BoolVar(&p.json, "json", false, "print the summary as JSON")
 	f.BoolVar(&p.progress, "progress", false, "print progress to stderr even when it is not a terminal")
 	f.Float64Var(&p.failUnder, "fail-under", 0, "exit 1 when the pass rate (0..1) is below this")
@@ -121,8 +190,8 @@ rate is below --fail-under (or nothing was scored), 2 an error.`,
 }
 
 func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) error {
-	if p.suite == "" || p.target == "" {
-		return usageError("eval run: --suite and --target are required")
+	if p.resume == "" && (p.suite == "" || p.target == "") {
+		return usageError("eval run: --suite and --target are required (or --resume RUN_ID)")
 	}
 	if p.jobs < 1 {
 		return usageError("eval run: -j must be at least 1")
@@ -130,52 +199,98 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	if p.failUnder < 0 || p.failUnder > 1 {
 		return usageError("eval run: --fail-under must be within 0..1")
 	}
+	if p.repeats < 0 || p.repeats > store.MaxEvalRepeats {
+		return usageError("eval run: --repeats must be within 1..%d", store.MaxEvalRepeats)
+	}
+	if p.rps < 0 {
+		return usageError("eval run: --rps must not be negative")
+	}
 	if p.now == nil {
 		p.now = time.Now
 	}
 	if p.dataDir == "" {
 		p.dataDir = eval.DataDir()
 	}
-	cases, err := eval.LoadSuite(p.suite, p.dataDir)
+	if p.client == nil {
+		p.client = evalHTTPClient(p.jobs)
+	}
+	grader, err := p.judge.caseGrader(p.client)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
-	target, err := eval.ParseTarget(p.target, eval.TargetOptions{
-		DataDir: p.dataDir, Model: p.model, APIKey: os.Getenv("OPENAI_API_KEY"), Client: p.client,
-	})
+	st, err := openEvalStore(ctx, p.db)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("eval run: %v", err)
 	}
-	runID, err := eval.NewRunID(p.now(), p.rand)
+	defer st.Close()
+	sess, target, err := startOrResume(ctx, st, &p)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
-	var prog *eval.Progress
-	if p.progress || isTerminal(stderr) {
-		prog = &eval.Progress{W: stderr, Total: len(cases), Start: p.now(), Now: p.now}
+	sess.Now = p.now
+	run := sess.Run()
+
+	var bar *progressbar.ProgressBar
+	if p.progress || (isTerminal(stderr) && !p.json) {
+		bar = progressbar.NewOptions(sess.Pending(), progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("run "+run.ID), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("results"), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	}
-	grader := eval.CaseGrader{}
-	results := make([]eval.Result, 0, len(cases))
-	for r := range eval.Run(ctx, cases, target, grader, eval.RunOptions{Concurrency: p.jobs, Timeout: p.timeout, Now: p.now}) {
-		results = append(results, r)
-		if prog != nil {
-			prog.Step()
+	started, pending := p.now(), sess.Pending()
+	o := eval.RunOptions{Concurrency: p.jobs, Timeout: p.timeout, Now: p.now, RPS: p.rps}
+	if !p.noCache {
+		o.Cache = st
+	}
+	var onResult func(eval.Result)
+	if bar != nil {
+		onResult = func(eval.Result) { bar.Add(1) }
+	}
+	runErr := sess.Execute(ctx, target, grader, o, onResult)
+	if bar != nil {
+		bar.Finish()
+		el := p.now().Sub(started)
+		fmt.Fprintf(stderr, "%d/%d done in %s (%.1f/s)\n", pending-sess.Pending(), pending, el.Round(time.Millisecond),
+			float64(pending-sess.Pending())/max(el.Seconds(), 1e-9))
+	}
+	if runErr != nil && !errors.Is(runErr, eval.ErrInterrupted) {
+		return usageError("eval run: %v", runErr)
+	}
+
+	// Read the run back from the store, even when ctx was cancelled: it
+	// holds the results of earlier sessions of a resumed run too.
+	rctx := context.WithoutCancel(ctx)
+	sum, err := sess.Summary(rctx)
+	if err != nil {
+		return usageError("eval run: %v", err)
+	}
+	var results []eval.Result
+	if p.out != "" || p.junit != "" || p.html != "" || p.judge.active() {
+		results = make([]eval.Result, 0, sum.Results)
+		for r, err := range sess.Results(rctx) {
+			if err != nil {
+				return usageError("eval run: %v", err)
+			}
+			results = append(results, r)
 		}
-	}
-	eval.SortResults(results)
-	sum := eval.Summarize(results)
-	sum.RunID, sum.Suite, sum.Target, sum.Model, sum.Grader = runID, p.suite, target.Name(), p.model, grader.ID()
-	if used := eval.GradersUsed(results); len(used) > 0 {
-		sum.Grader = strings.Join(used, ",")
-	}
-	if p.out != "" {
-		if err := eval.WriteResults(p.out, results, sum); err != nil {
-			return usageError("%v", err)
+		if p.out != "" {
+			if err := eval.WriteResults(p.out, results, sum); err != nil {
+				return usageError("%v", err)
+			}
 		}
-	}
-	if p.junit != "" {
-		if err := eval.WriteJUnitFile(p.junit, results, sum); err != nil {
-			return usageError("%v", err)
+		if p.junit != "" {
+			if err := eval.WriteJUnitFile(p.junit, results, sum); err != nil {
+				return usageError("%v", err)
+			}
+		}
+		if p.html != "" {
+			run := eval.ReportRun{Summary: sum, Results: results, Cases: map[string]eval.Case{}}
+			for _, c := range sess.Cases() {
+				run.Cases[c.ID] = c
+			}
+			if err := eval.WriteHTMLFile(p.html, []eval.ReportRun{run}); err != nil {
+				return usageError("%v", err)
+			}
 		}
 	}
 	if p.json {
@@ -184,9 +299,11 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 		}
 	} else if err := writeEvalSummary(stdout, sum); err != nil {
 		return err
+	} else if err := writeJudgeAgreement(stdout, results); err != nil {
+		return err
 	}
-	if ctx.Err() != nil {
-		return usageError("eval run: %v", ctx.Err())
+	if runErr != nil {
+		return usageError("eval run: %v; continue with: modelspec eval run --resume %s%s", runErr, run.ID, dbFlag(p.db))
 	}
 	if p.failUnder > 0 && (sum.Passed+sum.Failed == 0 || sum.PassRate < p.failUnder) {
 		fmt.Fprintf(stderr, "modelspec: pass rate %.3f is below --fail-under %.3f\n", sum.PassRate, p.failUnder)
@@ -195,15 +312,114 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	return nil
 }
 
-func writeEvalSummary(w io.Writer, s eval.Summary) error {
-	fmt.Fprintf(w, "run %s: suite %s, target %s, grader %s\n\n", s.RunID, s.Suite, s.Target, s.Grader)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "clause\tpassed\tfailed\tunscored\tpass rate\t")
-	for _, c := range s.Clauses {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", c.Clause, c.Passed, c.Failed, c.Unscored, pct(c.Passed, c.Failed))
+// startOrResume stores a new run of p's suite, or loads the run p.resume
+// names and checks that p agrees with it; it returns the session and the
+// target to run it against.
+func startOrResume(ctx context.Context, st store.EvalResults, p *evalRunParams) (*eval.Session, eval.Target, error) {
+	if p.resume != "" {
+		sess, err := eval.ResumeSession(ctx, st, p.resume)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, usageError("eval run: --resume %s: no such run in %s (see 'modelspec eval runs')", p.resume, dbName(p.db))
+		}
+		if err != nil {
+			return nil, nil, usageError("eval run: %v", err)
+		}
+		run := sess.Run()
+		spec := run.Params["target"]
+		for _, c := range []struct{ flag, given, stored string }{
+			{"--suite", p.suite, run.Suite}, {"--target", p.target, spec}, {"--model", p.model, run.Model},
+		} {
+			if c.given != "" && c.given != c.stored {
+				return nil, nil, usageError("eval run: --resume %s: %s %s differs from the run's %q", run.ID, c.flag, c.given, c.stored)
+			}
+		}
+		if got := p.judge.params(); got != run.Params["judges"] {
+			return nil, nil, usageError("eval run: --resume %s: the run was graded with judges %q; give the same --judge flags (now %q)", run.ID, run.Params["judges"], got)
+		}
+		if p.repeats != 0 && p.repeats != run.Repeats {
+			return nil, nil, usageError("eval run: --resume %s: --repeats %d differs from the run's %d", run.ID, p.repeats, run.Repeats)
+		}
+		p.suite, p.target, p.model = run.Suite, spec, run.Model
+		target, err := eval.ParseTarget(spec, eval.TargetOptions{
+			DataDir: p.dataDir, Model: run.Model, APIKey: os.Getenv("OPENAI_API_KEY"), AnthropicKey: os.Getenv(eval.AnthropicKeyEnv), Client: p.client,
+		})
+		if err != nil {
+			return nil, nil, usageError("eval run: --resume %s: %v", run.ID, err)
+		}
+		return sess, target, nil
 	}
-	fmt.Fprintf(tw, "total (%d cases)\t%d\t%d\t%d\t%s\t\n", s.Cases, s.Passed, s.Failed, s.Unscored, pct(s.Passed, s.Failed))
+	cases, err := eval.LoadSuite(p.suite, p.dataDir)
+	if err != nil {
+		return nil, nil, usageError("%v", err)
+	}
+	target, err := eval.ParseTarget(p.target, eval.TargetOptions{
+		DataDir: p.dataDir, Model: p.model, APIKey: os.Getenv("OPENAI_API_KEY"), AnthropicKey: os.Getenv(eval.AnthropicKeyEnv), Client: p.client,
+	})
+	if err != nil {
+		return nil, nil, usageError("%v", err)
+	}
+	runID, err := eval.NewRunID(p.now(), p.rand)
+	if err != nil {
+		return nil, nil, usageError("%v", err)
+	}
+	run := store.EvalRun{
+		ID: runID, Suite: p.suite, Target: target.Name(), Model: p.model, Grader: eval.CaseGrader{}.ID(),
+		Repeats: max(p.repeats, 1), Started: p.now(),
+		// What a resumed run needs again: the target as given.
+		Params: map[string]string{"target": p.target, "timeout": p.timeout.String(), "judges": p.judge.params()},
+	}
+	sess, err := eval.StartSession(ctx, st, run, cases)
+	if err != nil {
+		return nil, nil, usageError("eval run: %v", err)
+	}
+	return sess, target, nil
+}
+
+// dbFlag is the --db flag to repeat in a hint ("" for the default store).
+func dbFlag(db string) string {
+	if db == "" || db == defaultEvalDB() {
+		return ""
+	}
+	return " --db " + dbName(db) // a URL's password shown as xxxxx
+}
+
+// evalHTTPClient keeps a connection per worker alive: the default
+// transport keeps two per host, so sixteen workers would reconnect for
+// most requests.
+func evalHTTPClient(jobs int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = max(100, 2*jobs)
+	tr.MaxIdleConnsPerHost = max(2, 2*jobs)
+	return &http.Client{Transport: tr}
+}
+
+func writeEvalSummary(w io.Writer, s eval.Summary) error {
+	fmt.Fprintf(w, "run %s: suite %s, target %s, grader %s", s.RunID, s.Suite, s.Target, s.Grader)
+	if s.Repeats > 1 {
+		fmt.Fprintf(w, ", %d repeats", s.Repeats)
+	}
+	if s.Cached > 0 {
+		fmt.Fprintf(w, ", %d cached", s.Cached)
+	}
+	if s.Status != "" && s.Status != store.EvalDone {
+		fmt.Fprintf(w, " (%s)", s.Status)
+	}
+	fmt.Fprint(w, "\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "clause\tpassed\tfailed\tunscored\tpass rate\t± s.e.\t")
+	for _, c := range s.Clauses {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", c.Clause, c.Passed, c.Failed, c.Unscored, pct(c.Passed, c.Failed), stdErr(c.StdErr))
+	}
+	fmt.Fprintf(tw, "total (%d cases)\t%d\t%d\t%d\t%s\t%s\t\n", s.Cases, s.Passed, s.Failed, s.Unscored, pct(s.Passed, s.Failed), stdErr(s.StdErr))
 	return tw.Flush()
+}
+
+// stdErr prints a standard error in points, "-" when there is none.
+func stdErr(se *float64) string {
+	if se == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", 100**se)
 }
 
 func pct(passed, failed int) string {

@@ -4,9 +4,10 @@
 //
 // Boundary: eval never imports the command line, never reads flags or
 // writes to the terminal on its own; the clock, the data directory and the
-// HTTP client come in as parameters. It never imports database/sql; results
-// are written as files (results.jsonl, summary.json) by WriteResults.
-// Network access happens only in HTTPTarget.
+// HTTP client come in as parameters. It never imports database/sql or a
+// store backend: runs are kept through the store.EvalResults interface
+// (Session), and written as files (results.jsonl, summary.json) by
+// WriteResults.
 package eval
 
 import (
@@ -39,6 +40,12 @@ type Case struct {
 	// JSONSchema, when set, is a JSON Schema the answer must be a valid
 	// instance of (grade.json).
 	JSONSchema any `json:"json_schema,omitempty"`
+	// Detectors are ids of the detect.Registry (e.g. "detect.pii.email")
+	// that must not fire on the answer (grade.detect).
+	Detectors []string `json:"detectors,omitempty"`
+	// Reference is an answer to compare with (grade.pairwise, which needs
+	// a judge); spec examples use their GOOD candidate (Meta["good"]).
+	Reference string `json:"reference,omitempty"`
 }
 
 // Message is one turn of a case in chat form.

@@ -22,8 +22,8 @@ func ResultsPath(dirOrFile string) string {
 }
 
 // ReadResultsFile reads a results.jsonl as WriteResults writes it. A
-// malformed line, a line without case_id or a repeated case id is an error
-// naming the file and the line.
+// malformed line, a line without case_id or a case id and repeat seen
+// before is an error naming the file and the line.
 func ReadResultsFile(path string) ([]Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -37,7 +37,7 @@ func ReadResultsFile(path string) ([]Result, error) {
 func ReadResults(r io.Reader, name string) ([]Result, error) {
 	br := bufio.NewReader(r)
 	var rs []Result
-	seen := map[string]int{}
+	seen := map[resultKey]int{}
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if len(b) == 0 && err != nil {
@@ -59,10 +59,10 @@ func ReadResults(r io.Reader, name string) ([]Result, error) {
 			if res.CaseID == "" {
 				return nil, fmt.Errorf("%s:%d: result without case_id", name, line)
 			}
-			if prev, ok := seen[res.CaseID]; ok {
-				return nil, fmt.Errorf("%s:%d: case %s repeated (first on line %d)", name, line, res.CaseID, prev)
+			if prev, ok := seen[res.key()]; ok {
+				return nil, fmt.Errorf("%s:%d: case %s repeated (first on line %d)", name, line, res.key(), prev)
 			}
-			seen[res.CaseID] = line
+			seen[res.key()] = line
 			rs = append(rs, res)
 		}
 		if err == io.EOF {
@@ -133,8 +133,24 @@ func (r *RunRate) finish() {
 	}
 }
 
-// Compare matches the results of runs a and b by case id. Clauses are
-// sorted by id, case lists by case id.
+// resultKey names a result within a run: its case and repeat.
+type resultKey struct {
+	id     string
+	repeat int
+}
+
+func (r Result) key() resultKey { return resultKey{r.CaseID, r.Repeat} }
+
+func (k resultKey) String() string {
+	if k.repeat == 0 {
+		return k.id
+	}
+	return fmt.Sprintf("%s#%d", k.id, k.repeat)
+}
+
+// Compare matches the results of runs a and b by case id and repeat
+// (runs with --repeats are compared repeat by repeat; a case's repeat r
+// is named "ID#r"). Clauses are sorted by id, case lists by case id.
 func Compare(a, b []Result) Comparison {
 	c := Comparison{CasesA: len(a), CasesB: len(b),
 		Clauses: []ClauseDelta{}, Regressed: []CaseChange{}, Improved: []CaseChange{},
@@ -148,24 +164,24 @@ func Compare(a, b []Result) Comparison {
 		}
 		return d
 	}
-	inB := make(map[string]Result, len(b))
+	inB := make(map[resultKey]Result, len(b))
 	for _, r := range b {
-		inB[r.CaseID] = r
+		inB[r.key()] = r
 		c.B.add(r.Status)
 		for _, cl := range r.Clauses {
 			clause(cl).B.add(r.Status)
 		}
 	}
-	inA := make(map[string]bool, len(a))
+	inA := make(map[resultKey]bool, len(a))
 	for _, ra := range a {
-		inA[ra.CaseID] = true
+		inA[ra.key()] = true
 		c.A.add(ra.Status)
 		for _, cl := range ra.Clauses {
 			clause(cl).A.add(ra.Status)
 		}
-		rb, ok := inB[ra.CaseID]
+		rb, ok := inB[ra.key()]
 		if !ok {
-			c.OnlyA = append(c.OnlyA, ra.CaseID)
+			c.OnlyA = append(c.OnlyA, ra.key().String())
 			continue
 		}
 		c.Common++
@@ -173,7 +189,7 @@ func Compare(a, b []Result) Comparison {
 		if sa == sb {
 			continue
 		}
-		ch := CaseChange{CaseID: ra.CaseID, Clauses: rb.Clauses, StatusA: sa, StatusB: sb, Reason: why(rb)}
+		ch := CaseChange{CaseID: ra.key().String(), Clauses: rb.Clauses, StatusA: sa, StatusB: sb, Reason: why(rb)}
 		if len(ch.Clauses) == 0 {
 			ch.Clauses = ra.Clauses
 		}
@@ -196,8 +212,8 @@ func Compare(a, b []Result) Comparison {
 		}
 	}
 	for _, r := range b {
-		if !inA[r.CaseID] {
-			c.OnlyB = append(c.OnlyB, r.CaseID)
+		if !inA[r.key()] {
+			c.OnlyB = append(c.OnlyB, r.key().String())
 		}
 	}
 	c.A.finish()

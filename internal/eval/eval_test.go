@@ -212,8 +212,16 @@ func TestRun(t *testing.T) {
 	if s.Cases != 6 || s.Passed != 2 || s.Failed != 1 || s.Unscored != 3 {
 		t.Errorf("summary %+v", s)
 	}
-	wantCl := []ClauseSummary{{"a", 1, 1, 0}, {"b", 1, 1, 1}, {"c", 0, 0, 2}}
-	if got, _ := json.Marshal(s.Clauses); string(got) != string(must(json.Marshal(wantCl))) {
+	type counts struct {
+		Clause                          string
+		Passed, Failed, Unscored, Cases int
+	}
+	var gotCl []counts
+	for _, c := range s.Clauses {
+		gotCl = append(gotCl, counts{c.Clause, c.Passed, c.Failed, c.Unscored, c.Cases})
+	}
+	wantCl := []counts{{"a", 1, 1, 0, 2}, {"b", 1, 1, 1, 3}, {"c", 0, 0, 2, 2}}
+	if got, _ := json.Marshal(gotCl); string(got) != string(must(json.Marshal(wantCl))) {
 		t.Errorf("clauses %s", got)
 	}
 
@@ -259,20 +267,6 @@ func TestNewRunID(t *testing.T) {
 	id, err := NewRunID(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC), bytes.NewReader([]byte{1, 2, 3, 0xff}))
 	if err != nil || id != "20250304T050607Z-010203ff" {
 		t.Errorf("%q %v", id, err)
-	}
-}
-
-func TestProgress(t *testing.T) {
-	var b bytes.Buffer
-	start := time.Unix(0, 0)
-	now := start
-	p := &Progress{W: &b, Total: 4, Start: start, Now: func() time.Time { return now }}
-	now = now.Add(time.Second)
-	p.Step()
-	now = now.Add(time.Second)
-	p.Step()
-	if got := b.String(); !strings.Contains(got, "2/4 done  1.0/s  ETA 2s") {
-		t.Errorf("progress %q", got)
 	}
 }
 

@@ -26,6 +26,8 @@ type fileCase struct {
 	MaxLength  int               `json:"max_length" yaml:"max_length"`
 	JSONSchema any               `json:"json_schema" yaml:"json_schema"`
 	Meta       map[string]string `json:"meta" yaml:"meta"`
+	Detectors  []string          `json:"detectors" yaml:"detectors"`
+	Reference  string            `json:"reference" yaml:"reference"`
 }
 
 type fileMessage struct {
@@ -74,9 +76,10 @@ func (es FileErrors) Error() string {
 // cases, or a mapping with the one key "cases") or a JSONL file (a case a
 // line; blank lines and lines starting with # skipped). A case has id,
 // messages (role system, developer, user, assistant or tool; content;
-// name, recipient), expect (comply, refuse, ignore_injection or empty),
-// clauses, and optionally regex, not_regex, max_length, json_schema and
-// meta. Decoding is strict: an unknown field is an error with its line.
+// name, recipient), expect (comply, refuse, clarify or empty), clauses,
+// and optionally regex, not_regex, max_length, json_schema, detectors
+// (detector ids that must not fire on the answer), reference (an answer to
+// compare with, by a judge) and meta. Decoding is strict: an unknown field is an error with its line.
 // Every problem is reported at once (FileErrors, in line order). The
 // suite's name is the file's base name without extension.
 func LoadSuiteFile(path string) ([]Case, error) {
@@ -100,7 +103,8 @@ func LoadSuiteFile(path string) ([]Case, error) {
 			errs = append(errs, FileError{path, lines[i], fmt.Sprintf("case %q: ", fc.ID) + fmt.Sprintf(format, args...)})
 		}
 		c := Case{ID: fc.ID, Suite: suite, Expect: fc.Expect, Clauses: fc.Clauses, Meta: fc.Meta,
-			Regex: fc.Regex, NotRegex: fc.NotRegex, MaxLength: fc.MaxLength, JSONSchema: fc.JSONSchema}
+			Regex: fc.Regex, NotRegex: fc.NotRegex, MaxLength: fc.MaxLength, JSONSchema: fc.JSONSchema,
+			Detectors: fc.Detectors, Reference: fc.Reference}
 		if fc.ID == "" {
 			bad("no id")
 		} else if l, ok := seen[fc.ID]; ok {
@@ -139,6 +143,11 @@ func LoadSuiteFile(path string) ([]Case, error) {
 		if fc.JSONSchema != nil {
 			if _, err := CompileSchema(fc.JSONSchema); err != nil {
 				bad("%s", oneLine(err.Error()))
+			}
+		}
+		if len(fc.Detectors) > 0 {
+			if err := CheckDetectors(nil, fc.Detectors); err != nil {
+				bad("detectors: %v", err)
 			}
 		}
 		if fc.Expect == IgnoreInjection {

@@ -60,11 +60,13 @@ func seconds(ms int64) string { return fmt.Sprintf("%.3f", float64(ms)/1000) }
 // none) and its name the case id. A failed case carries
 // <failure message=reason>reason</failure>, an unscored one
 // <skipped message=why/>; the answer goes to <system-out>. Counts are the
-// summary's: tests = s.Cases, failures = s.Failed, skipped = s.Unscored.
+// summary's: tests = the results (s.Cases without repeats), failures =
+// s.Failed, skipped = s.Unscored. With repeats, a testcase is named
+// "ID#r", r the repeat from 0.
 func WriteJUnit(w io.Writer, rs []Result, s Summary) error {
 	var total int64
 	suite := junitSuite{
-		Name: s.Suite, Tests: s.Cases, Failures: s.Failed, Skipped: s.Unscored,
+		Name: s.Suite, Tests: len(rs), Failures: s.Failed, Skipped: s.Unscored,
 		Cases: make([]junitCase, 0, len(rs)),
 	}
 	for _, p := range []junitProperty{{"run_id", s.RunID}, {"target", s.Target}, {"model", s.Model}, {"grader", s.Grader}} {
@@ -75,6 +77,9 @@ func WriteJUnit(w io.Writer, rs []Result, s Summary) error {
 	for _, r := range rs {
 		total += r.ElapsedMS
 		tc := junitCase{Classname: s.Suite, Name: r.CaseID, Time: seconds(r.ElapsedMS), SystemOut: r.Answer}
+		if s.Repeats > 1 {
+			tc.Name = fmt.Sprintf("%s#%d", r.CaseID, r.Repeat)
+		}
 		if len(r.Clauses) > 0 {
 			tc.Classname = r.Clauses[0]
 		} else if r.Suite != "" {
@@ -105,7 +110,7 @@ func WriteJUnit(w io.Writer, rs []Result, s Summary) error {
 	}
 	suite.Time = seconds(total)
 	root := junitSuites{
-		Name: s.Suite, Tests: s.Cases, Failures: s.Failed, Skipped: s.Unscored, Time: suite.Time,
+		Name: s.Suite, Tests: len(rs), Failures: s.Failed, Skipped: s.Unscored, Time: suite.Time,
 		Suites: []junitSuite{suite},
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {

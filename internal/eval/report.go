@@ -2,7 +2,6 @@ package eval
 
 import (
 	"bufio"
-	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -28,6 +27,17 @@ type Summary struct {
 	Unscored int             `json:"unscored"`
 	PassRate float64         `json:"pass_rate"`
 	Clauses  []ClauseSummary `json:"clauses"`
+	// Repeats is how many times each case was run (omitted when 1); then
+	// passed, failed and unscored count results, Results of them in all.
+	Repeats int `json:"repeats,omitempty"`
+	Results int `json:"results"`
+	// StdErr is the pass rate's standard error, clustered by case (see
+	// stats.go); omitted with fewer than two scored cases.
+	StdErr *float64 `json:"std_err,omitempty"`
+	// Cached counts the answers that came from the response cache.
+	Cached int `json:"cached,omitempty"`
+	// Status is the stored run's: done, or interrupted (resume it).
+	Status string `json:"status,omitempty"`
 }
 
 // ClauseSummary counts the results of the cases tied to one clause.
@@ -36,6 +46,11 @@ type ClauseSummary struct {
 	Passed   int    `json:"passed"`
 	Failed   int    `json:"failed"`
 	Unscored int    `json:"unscored"`
+	// Cases tied to the clause; PassRate and its clustered StdErr are
+	// omitted when they cannot be computed.
+	Cases    int      `json:"cases"`
+	PassRate *float64 `json:"pass_rate,omitempty"`
+	StdErr   *float64 `json:"std_err,omitempty"`
 }
 
 // Rate is passed / (passed + failed), 0 when nothing was scored.
@@ -46,27 +61,13 @@ func Rate(passed, failed int) float64 {
 	return float64(passed) / float64(passed+failed)
 }
 
-// Summarize counts results; clauses are sorted by id.
+// Summarize counts results (with Tally); clauses are sorted by id.
 func Summarize(rs []Result) Summary {
-	s := Summary{Cases: len(rs), Clauses: []ClauseSummary{}}
-	by := map[string]*ClauseSummary{}
+	var t Tally
 	for _, r := range rs {
-		for _, cl := range r.Clauses {
-			cs := by[cl]
-			if cs == nil {
-				cs = &ClauseSummary{Clause: cl}
-				by[cl] = cs
-			}
-			count(r.Status, &cs.Passed, &cs.Failed, &cs.Unscored)
-		}
-		count(r.Status, &s.Passed, &s.Failed, &s.Unscored)
+		t.Add(r)
 	}
-	for _, cs := range by {
-		s.Clauses = append(s.Clauses, *cs)
-	}
-	slices.SortFunc(s.Clauses, func(a, b ClauseSummary) int { return cmp.Compare(a.Clause, b.Clause) })
-	s.PassRate = Rate(s.Passed, s.Failed)
-	return s
+	return t.Summary()
 }
 
 // GradersUsed lists, sorted, the ids of the graders that judged rs.
@@ -163,34 +164,4 @@ func writeAtomic(path string, fill func(io.Writer) error) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// Progress writes a one-line progress report ("\r 120/450  35.2/s  ETA 9s").
-type Progress struct {
-	W     io.Writer
-	Total int
-	Start time.Time
-	Now   func() time.Time
-	done  int
-}
-
-// Step counts one more case done and redraws the line.
-func (p *Progress) Step() {
-	p.done++
-	now := time.Now
-	if p.Now != nil {
-		now = p.Now
-	}
-	el := now().Sub(p.Start).Seconds()
-	rate, eta := 0.0, "?"
-	if el > 0 {
-		rate = float64(p.done) / el
-		if rate > 0 {
-			eta = (time.Duration(float64(p.Total-p.done)/rate*1e9) * time.Nanosecond).Round(time.Second).String()
-		}
-	}
-	fmt.Fprintf(p.W, "\r%d/%d done  %.1f/s  ETA %s ", p.done, p.Total, rate, eta)
-	if p.done == p.Total {
-		fmt.Fprintln(p.W)
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -39,15 +38,21 @@ type TargetOptions struct {
 	DataDir string
 	Model   string
 	APIKey  string
-	Client  *http.Client
+	// AnthropicKey is the key of an anthropic: target.
+	AnthropicKey string
+	Client       *http.Client
 }
 
-// ParseTarget returns the target named by spec: "replay:NAME", or an
+// ParseTarget returns the target named by spec: "replay:NAME", an
 // OpenAI-compatible base URL (http:// or https://, e.g.
-// "https://api.openai.com/v1"), which needs a model.
+// "https://api.openai.com/v1"), which needs a model, or "anthropic:" /
+// "anthropic:URL" (Anthropic's Messages API; a model and AnthropicKey).
 func ParseTarget(spec string, o TargetOptions) (Target, error) {
 	if name, ok := strings.CutPrefix(spec, "replay:"); ok {
 		return NewReplay(name, o.DataDir)
+	}
+	if strings.HasPrefix(spec, AnthropicPrefix) {
+		return NewAnthropicTarget(spec, o.Model, o.AnthropicKey, o.Client)
 	}
 	if strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://") {
 		if o.Model == "" {
@@ -55,7 +60,7 @@ func ParseTarget(spec string, o TargetOptions) (Target, error) {
 		}
 		return &HTTPTarget{BaseURL: spec, Model: o.Model, APIKey: o.APIKey, Client: o.Client}, nil
 	}
-	return nil, fmt.Errorf("%w target %q (want replay:NAME or an http(s) base URL)", ErrUnknown, spec)
+	return nil, fmt.Errorf("%w target %q (want replay:NAME, an http(s) base URL, or anthropic:[URL])", ErrUnknown, spec)
 }
 
 // Replay answers XSTest cases from the recorded completions of one model,
@@ -178,47 +183,36 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("status %d: %s", e.status, e.body)
 }
 
-// Answer sends c and returns the first choice's text (its refusal when
-// the content is empty).
-func (h *HTTPTarget) Answer(ctx context.Context, c Case) (string, error) {
-	body, err := json.Marshal(openai.ChatRequest{Model: h.Model, Messages: toOpenAI(c.Messages)})
+var _ CacheKeyer = (*HTTPTarget)(nil)
+
+// requestBody is the JSON body Answer sends for c.
+func (h *HTTPTarget) requestBody(c Case) ([]byte, error) {
+	return json.Marshal(openai.ChatRequest{Model: h.Model, Messages: toOpenAI(c.Messages)})
+}
+
+// CacheKey names the request Answer sends for c: the base URL, the model
+// and the exact body.
+func (h *HTTPTarget) CacheKey(c Case) (string, error) {
+	body, err := h.requestBody(c)
 	if err != nil {
 		return "", err
 	}
-	retries, backoff, maxBackoff := h.Retries, h.Backoff, h.MaxBackoff
-	if retries == 0 {
-		retries = 3
+	return RequestKey(h.BaseURL, h.Model, body), nil
+}
+
+// Answer sends c and returns the first choice's text (its refusal when
+// the content is empty).
+func (h *HTTPTarget) Answer(ctx context.Context, c Case) (string, error) {
+	body, err := h.requestBody(c)
+	if err != nil {
+		return "", err
 	}
-	if backoff <= 0 {
-		backoff = 500 * time.Millisecond
+	p := retryPolicy{Retries: h.Retries, Backoff: h.Backoff, MaxBackoff: h.MaxBackoff}
+	text, err := p.do(ctx, func() (string, error) { return h.once(ctx, body) })
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", h.BaseURL, err)
 	}
-	if maxBackoff <= 0 {
-		maxBackoff = 10 * time.Second
-	}
-	for attempt := 0; ; attempt++ {
-		text, err := h.once(ctx, body)
-		if err == nil {
-			return text, nil
-		}
-		var se *statusError
-		retryable := ctx.Err() == nil && (!errors.As(err, &se) || se.status == http.StatusTooManyRequests || se.status >= 500)
-		if !retryable || attempt >= retries {
-			return "", fmt.Errorf("%s: %w", h.BaseURL, err)
-		}
-		wait := backoff << attempt
-		wait = wait/2 + rand.N(wait/2+1) // jitter in [wait/2, wait]
-		if se != nil && se.retry > 0 {
-			wait = se.retry
-		}
-		wait = min(wait, maxBackoff)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return "", fmt.Errorf("%s: %w (last: %v)", h.BaseURL, ctx.Err(), err)
-		case <-t.C:
-		}
-	}
+	return text, nil
 }
 
 func (h *HTTPTarget) once(ctx context.Context, body []byte) (string, error) {

@@ -24,15 +24,10 @@
 package judge
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -175,7 +170,7 @@ func (c Config) Validate() error {
 type Detector struct {
 	cfg      Config
 	cfgErr   error
-	url      string
+	client   *Client
 	minScore float64
 
 	calls, failures, retries atomic.Int64
@@ -210,7 +205,13 @@ func New(cfg Config) *Detector {
 	if d.minScore == 0 {
 		d.minScore = DefaultMinScore
 	}
-	d.url = strings.TrimRight(c.BaseURL, "/") + "/chat/completions"
+	retries := c.MaxRetries // normalized above: 0 means none, which the client spells -1
+	if retries == 0 {
+		retries = -1
+	}
+	d.client = NewClient(ClientConfig{BaseURL: c.BaseURL, APIKey: c.APIKey, Header: c.Header, HTTPClient: c.HTTPClient,
+		Timeout: c.Timeout, MaxRetries: retries, Backoff: c.Backoff})
+	d.client.OnRetry = func() { d.retries.Add(1) }
 	return d
 }
 
@@ -287,137 +288,20 @@ func (d *Detector) judge(ctx context.Context, text string) (Verdict, error) {
 	if len(text) > d.cfg.MaxText {
 		return Verdict{}, fmt.Errorf("%w: %d bytes, at most %d", ErrTextTooLong, len(text), d.cfg.MaxText)
 	}
-	body, err := json.Marshal(Request(d.cfg.Model, d.cfg.Clause, text))
+	c, err := d.client.Complete(ctx, Request(d.cfg.Model, d.cfg.Clause, text))
 	if err != nil {
-		return Verdict{}, fmt.Errorf("judge: encode request: %w", err)
+		return Verdict{}, fmt.Errorf("judge %s: %w", d.cfg.Clause.ID, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
-	defer cancel()
-
-	wait := d.cfg.Backoff
-	for attempt := 0; ; attempt++ {
-		c, err := d.post(ctx, body)
-		if err == nil {
-			return verdictOf(c)
-		}
-		if ctx.Err() != nil {
-			return Verdict{}, fmt.Errorf("judge %s: attempt %d: %w", d.cfg.Clause.ID, attempt+1, context.Cause(ctx))
-		}
-		var ae *APIError
-		retryable := !errors.As(err, &ae) || ae.Temporary()
-		if !retryable || attempt >= d.cfg.MaxRetries {
-			return Verdict{}, fmt.Errorf("judge %s: attempt %d: %w", d.cfg.Clause.ID, attempt+1, err)
-		}
-		delay := wait
-		if ae != nil && ae.RetryAfter > 0 {
-			delay = ae.RetryAfter
-		}
-		delay = min(delay, MaxBackoff)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
-			return Verdict{}, fmt.Errorf("judge %s: attempt %d: %w (next try in %v would pass the deadline)", d.cfg.Clause.ID, attempt+1, err, delay)
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return Verdict{}, fmt.Errorf("judge %s: waiting to retry: %w (after %w)", d.cfg.Clause.ID, context.Cause(ctx), err)
-		case <-t.C:
-		}
-		wait = min(2*wait, MaxBackoff)
-		d.retries.Add(1)
-	}
-}
-
-// post sends one attempt and decodes a 200 as a completion.
-func (d *Detector) post(ctx context.Context, body []byte) (*openai.ChatCompletion, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	for k, vs := range d.cfg.Header {
-		req.Header[k] = append([]string(nil), vs...)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if d.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+d.cfg.APIKey)
-	}
-	res, err := d.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, MaxResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return nil, apiError(res, b)
-	}
-	if len(b) > MaxResponse {
-		return nil, fmt.Errorf("%w: response larger than %d bytes", ErrBadAnswer, MaxResponse)
-	}
-	var c openai.ChatCompletion
-	if err := json.Unmarshal(b, &c); err != nil {
-		// A 200 with a broken body: the server or the connection is at
-		// fault, not the model, so it is worth another try.
-		return nil, fmt.Errorf("decode response: %w", err)
-	}
-	return &c, nil
-}
-
-func apiError(res *http.Response, body []byte) *APIError {
-	e := &APIError{Status: res.StatusCode, RetryAfter: retryAfter(res.Header, time.Now())}
-	var er openai.ErrorResponse
-	if json.Unmarshal(body, &er) == nil && er.Error.Message != "" {
-		e.Type, e.Message = er.Error.Type, er.Error.Message
-		if er.Error.Code != nil {
-			e.Code = *er.Error.Code
-		}
-	} else {
-		e.Message = strings.TrimSpace(string(body[:min(len(body), 200)]))
-	}
-	return e
-}
-
-// retryAfter reads the wait a response asks for: retry-after-ms (OpenAI's,
-// in milliseconds), else Retry-After in seconds or as an HTTP date. It
-// returns 0 when there is none or it cannot be read.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < float64(MaxBackoff/time.Millisecond) {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s < 0 || math.IsNaN(s) || s > MaxBackoff.Seconds() {
-			return MaxBackoff
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
+	return verdictOf(c)
 }
 
 // verdictOf reads the verdict from the first choice of a completion.
 func verdictOf(c *openai.ChatCompletion) (Verdict, error) {
-	if len(c.Choices) == 0 {
-		return Verdict{}, fmt.Errorf("%w: no choices", ErrBadAnswer)
+	text, err := ReplyText(c)
+	if err != nil {
+		return Verdict{}, err
 	}
-	ch := c.Choices[0]
-	if ch.Message.Refusal != nil && *ch.Message.Refusal != "" {
-		return Verdict{}, fmt.Errorf("%w: %s", ErrRefused, *ch.Message.Refusal)
-	}
-	if ch.FinishReason == openai.FinishLength {
-		return Verdict{}, ErrTruncated
-	}
-	return ParseVerdict(ch.Message.Text())
+	return ParseVerdict(text)
 }
 
 // FailClosed wraps d so that a judge that cannot answer (an error, a

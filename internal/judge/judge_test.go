@@ -225,7 +225,9 @@ func TestNoRetryOn4xx(t *testing.T) {
 	}
 	// A wrong key is a real 401 from the fake, with OpenAI's code.
 	d, up := setup(t, Config{}, nil)
-	d.cfg.APIKey = "wrong"
+	cfg := d.cfg
+	cfg.APIKey = "wrong"
+	d = New(cfg)
 	_, err := d.DetectContext(context.Background(), "x")
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 401 || ae.Code != "invalid_api_key" || up.Counts().Requests != 1 {
