@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/modelspec/modelspec/internal/atomicfile"
 )
 
 // The HTML report: one self-contained file (inline CSS, inline SVG, no
@@ -291,7 +293,7 @@ func WriteHTMLFile(path string, runs []ReportRun) error {
 			return err
 		}
 	}
-	return writeAtomic(path, func(w io.Writer) error { return WriteHTML(w, runs) })
+	return atomicfile.Write(path, func(w io.Writer) error { return WriteHTML(w, runs) })
 }
 
 func runName(s Summary, i int) string {

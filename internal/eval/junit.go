@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/modelspec/modelspec/internal/atomicfile"
 )
 
 // JUnit XML, as CI systems (Jenkins, GitLab, GitHub Actions reporters)
@@ -133,5 +135,5 @@ func WriteJUnitFile(path string, rs []Result, s Summary) error {
 			return err
 		}
 	}
-	return writeAtomic(path, func(w io.Writer) error { return WriteJUnit(w, rs, s) })
+	return atomicfile.Write(path, func(w io.Writer) error { return WriteJUnit(w, rs, s) })
 }

@@ -22,12 +22,12 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"time"
 
+	"github.com/modelspec/modelspec/internal/atomicfile"
 	"github.com/modelspec/modelspec/internal/detect/classify"
 )
 
@@ -168,7 +168,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if err := writeAtomic(o.Out, m); err != nil {
+	if err := atomicfile.Write(o.Out, m.Encode); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	fmt.Fprintf(progress, "\nwrote %s (model %s) in %s\n", o.Out, m.Version(), time.Since(start).Round(time.Second))
@@ -458,32 +458,4 @@ func withProvenance(m *classify.Model, prov *Provenance) (*classify.Model, error
 	}
 	m.Header.Training = raw
 	return m.Rehash()
-}
-
-// writeAtomic writes m to path through a temporary file in the same
-// directory and a rename.
-func writeAtomic(path string, m *classify.Model) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".model-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = m.Encode(f); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

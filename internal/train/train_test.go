@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelspec/modelspec/internal/atomicfile"
 	"github.com/modelspec/modelspec/internal/detect/classify"
 )
 
@@ -275,7 +276,7 @@ func TestWriteAtomic(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.bin.gz")
-	if err := writeAtomic(path, m); err != nil {
+	if err := atomicfile.Write(path, m.Encode); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)
@@ -293,7 +294,7 @@ func TestWriteAtomic(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d files left in the directory", len(entries))
 	}
-	if err := writeAtomic(filepath.Join(dir, "missing", "m.gz"), m); err == nil {
+	if err := atomicfile.Write(filepath.Join(dir, "missing", "m.gz"), m.Encode); err == nil {
 		t.Error("no error for a missing directory")
 	}
 }
