@@ -75,6 +75,10 @@ type evalRunParams struct {
 	// Model-backed grading (--judge ...) and the HTML report (--html).
 	judge evalJudgeFlags
 	html  string
+	// The spec in the system prompt (--spec-in-context full|clauses, with
+	// its examples with --spec-examples): two linked runs, compared.
+	specInContext string
+	specExamples  bool
 	// Injected for tests; zero values mean the real ones.
 	now     func() time.Time
 	rand    io.Reader
@@ -154,6 +158,20 @@ from --judge-key-env (default OPENAI_API_KEY). A resumed run needs the same
 
 --html FILE writes the run's HTML report (see 'modelspec eval report').
 
+--spec-in-context measures how much the model follows the spec when it
+is given the text: the suite is run twice against the same target, first
+as it is, then with the spec (--spec, default the built-in one) rendered
+as 'spec render' writes it in the system prompt (--spec-in-context=clauses:
+only each case's clauses; --spec-examples adds the worked examples). The
+text goes before the conversation's opening system or developer message,
+separated by a line "---", in that message (which keeps its role), or in a
+system message of its own when the conversation has none. The two runs are
+stored linked (either id resumes both) and compared per clause as 'eval
+compare' does; --out DIR writes DIR/without-spec and DIR/with-spec, --html
+both runs side by side, and --json prints {"spec_in_context", "spec",
+"spec_version", "without_spec", "with_spec", "comparison"}. --junit and
+--fail-under take one run and are refused with it.
+
 The pass rate is passed / (passed + failed). Exit status: 0 done, 1 the pass
 rate is below --fail-under (or nothing was scored), 2 an error or an
 interrupted run.`,
@@ -186,6 +204,9 @@ interrupted run.`,
 	f.BoolVar(&p.json, "json", false, "print the summary as JSON")
 	f.BoolVar(&p.progress, "progress", false, "print progress to stderr even when it is not a terminal")
 	f.Float64Var(&p.failUnder, "fail-under", 0, "exit 1 when the pass rate (0..1) is below this")
+	f.StringVar(&p.specInContext, "spec-in-context", "", "run the suite twice, without and with the spec (--spec, default built-in) in the system prompt: full, or clauses (each case's own); compare per clause")
+	f.Lookup("spec-in-context").NoOptDefVal = eval.SpecContextFull
+	f.BoolVar(&p.specExamples, "spec-examples", false, "with --spec-in-context: include the clauses' worked examples")
 	return c
 }
 
@@ -205,6 +226,9 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	if p.rps < 0 {
 		return usageError("eval run: --rps must not be negative")
 	}
+	if err := checkSpecInContext(p); err != nil {
+		return err
+	}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -214,7 +238,12 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	if p.client == nil {
 		p.client = evalHTTPClient(p.jobs)
 	}
-	grader, err := p.judge.caseGrader(p.client)
+	// --spec names the judges' rubric, and the spec put in context.
+	jf := p.judge
+	if p.specInContext != "" && !jf.active() {
+		jf.spec = ""
+	}
+	grader, err := jf.caseGrader(p.client)
 	if err != nil {
 		return err
 	}
@@ -223,6 +252,18 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 		return usageError("eval run: %v", err)
 	}
 	defer st.Close()
+	if p.resume != "" {
+		run, err := st.GetRun(ctx, p.resume)
+		if err == nil && run.Params["kind"] != "" {
+			return usageError("eval run: --resume %s: the run was made by 'modelspec %s', not 'eval run'", p.resume, run.Params["kind"])
+		}
+		if err == nil && run.Params[paramPairedRun] != "" {
+			return runSpecInContext(ctx, stdout, stderr, st, p, grader)
+		}
+	}
+	if p.specInContext != "" {
+		return runSpecInContext(ctx, stdout, stderr, st, p, grader)
+	}
 	sess, target, err := startOrResume(ctx, st, &p)
 	if err != nil {
 		return err
@@ -230,29 +271,7 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	sess.Now = p.now
 	run := sess.Run()
 
-	var bar *progressbar.ProgressBar
-	if p.progress || (isTerminal(stderr) && !p.json) {
-		bar = progressbar.NewOptions(sess.Pending(), progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("run "+run.ID), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("results"), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-	}
-	started, pending := p.now(), sess.Pending()
-	o := eval.RunOptions{Concurrency: p.jobs, Timeout: p.timeout, Now: p.now, RPS: p.rps}
-	if !p.noCache {
-		o.Cache = st
-	}
-	var onResult func(eval.Result)
-	if bar != nil {
-		onResult = func(eval.Result) { bar.Add(1) }
-	}
-	runErr := sess.Execute(ctx, target, grader, o, onResult)
-	if bar != nil {
-		bar.Finish()
-		el := p.now().Sub(started)
-		fmt.Fprintf(stderr, "%d/%d done in %s (%.1f/s)\n", pending-sess.Pending(), pending, el.Round(time.Millisecond),
-			float64(pending-sess.Pending())/max(el.Seconds(), 1e-9))
-	}
+	runErr := executeRun(ctx, stderr, st, sess, target, grader, p)
 	if runErr != nil && !errors.Is(runErr, eval.ErrInterrupted) {
 		return usageError("eval run: %v", runErr)
 	}
@@ -312,6 +331,44 @@ func runEvalRun(ctx context.Context, stdout, stderr io.Writer, p evalRunParams) 
 	return nil
 }
 
+// executeRun runs what sess lacks against target, with a progress bar on
+// stderr when it is a terminal (or with --progress) and --json is not
+// given; the error is Session.Execute's.
+func executeRun(ctx context.Context, stderr io.Writer, st store.EvalResults, sess *eval.Session, target eval.Target, grader eval.Grader, p evalRunParams) error {
+	var bar *progressbar.ProgressBar
+	if p.progress || (isTerminal(stderr) && !p.json) {
+		bar = newProgressBar(stderr, sess.Pending(), "run "+sess.Run().ID)
+	}
+	started, pending := p.now(), sess.Pending()
+	o := eval.RunOptions{Concurrency: p.jobs, Timeout: p.timeout, Now: p.now, RPS: p.rps}
+	if !p.noCache {
+		o.Cache = st
+	}
+	var onResult func(eval.Result)
+	if bar != nil {
+		onResult = func(eval.Result) { bar.Add(1) }
+	}
+	runErr := sess.Execute(ctx, target, grader, o, onResult)
+	if bar != nil {
+		finishProgressBar(stderr, bar, pending-sess.Pending(), pending, p.now().Sub(started))
+	}
+	return runErr
+}
+
+// newProgressBar is the bar of eval run and synth: count, rate and ETA.
+func newProgressBar(stderr io.Writer, n int, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("results"), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
+// finishProgressBar ends bar with the line "done/pending done in T (R/s)".
+func finishProgressBar(stderr io.Writer, bar *progressbar.ProgressBar, done, pending int, el time.Duration) {
+	bar.Finish()
+	fmt.Fprintf(stderr, "%d/%d done in %s (%.1f/s)\n", done, pending, el.Round(time.Millisecond), float64(done)/max(el.Seconds(), 1e-9))
+}
+
 // startOrResume stores a new run of p's suite, or loads the run p.resume
 // names and checks that p agrees with it; it returns the session and the
 // target to run it against.
@@ -352,9 +409,7 @@ func startOrResume(ctx context.Context, st store.EvalResults, p *evalRunParams) 
 	if err != nil {
 		return nil, nil, usageError("%v", err)
 	}
-	target, err := eval.ParseTarget(p.target, eval.TargetOptions{
-		DataDir: p.dataDir, Model: p.model, APIKey: os.Getenv("OPENAI_API_KEY"), AnthropicKey: os.Getenv(eval.AnthropicKeyEnv), Client: p.client,
-	})
+	target, err := parseEvalTarget(p)
 	if err != nil {
 		return nil, nil, usageError("%v", err)
 	}
@@ -362,17 +417,29 @@ func startOrResume(ctx context.Context, st store.EvalResults, p *evalRunParams) 
 	if err != nil {
 		return nil, nil, usageError("%v", err)
 	}
-	run := store.EvalRun{
-		ID: runID, Suite: p.suite, Target: target.Name(), Model: p.model, Grader: eval.CaseGrader{}.ID(),
-		Repeats: max(p.repeats, 1), Started: p.now(),
-		// What a resumed run needs again: the target as given.
-		Params: map[string]string{"target": p.target, "timeout": p.timeout.String(), "judges": p.judge.params()},
-	}
-	sess, err := eval.StartSession(ctx, st, run, cases)
+	sess, err := eval.StartSession(ctx, st, newRunRecord(p, runID, target), cases)
 	if err != nil {
 		return nil, nil, usageError("eval run: %v", err)
 	}
 	return sess, target, nil
+}
+
+// parseEvalTarget is the target p names (--target, --model, the keys
+// from the environment).
+func parseEvalTarget(p *evalRunParams) (eval.Target, error) {
+	return eval.ParseTarget(p.target, eval.TargetOptions{
+		DataDir: p.dataDir, Model: p.model, APIKey: os.Getenv("OPENAI_API_KEY"), AnthropicKey: os.Getenv(eval.AnthropicKeyEnv), Client: p.client,
+	})
+}
+
+// newRunRecord is the stored run of a new `eval run` of p.
+func newRunRecord(p *evalRunParams, id string, target eval.Target) store.EvalRun {
+	return store.EvalRun{
+		ID: id, Suite: p.suite, Target: target.Name(), Model: p.model, Grader: eval.CaseGrader{}.ID(),
+		Repeats: max(p.repeats, 1), Started: p.now(),
+		// What a resumed run needs again: the target as given.
+		Params: map[string]string{"target": p.target, "timeout": p.timeout.String(), "judges": p.judge.params()},
+	}
 }
 
 // dbFlag is the --db flag to repeat in a hint ("" for the default store).

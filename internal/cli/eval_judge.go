@@ -30,7 +30,7 @@ func (f *evalJudgeFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.models, "judge-model", nil, "the judge's model (one for every --judge, or one per --judge in order)")
 	fs.StringVar(&f.keyEnv, "judge-key-env", "OPENAI_API_KEY", "environment variable holding the judges' API key")
 	fs.StringVar(&f.graders, "judge-graders", "judge,pairwise", "model-backed graders to run: judge (rubric propositions), pairwise (against a reference), or both")
-	fs.StringVar(&f.spec, "spec", "", "the spec whose clauses and examples make the judges' rubric (default: the built-in spec)")
+	fs.StringVar(&f.spec, "spec", "", "the spec of the judges' rubric, of --spec-in-context and of synth's teacher (default: the built-in spec)")
 	fs.DurationVar(&f.timeout, "judge-timeout", 60*time.Second, "time limit of one judgement, retries included")
 }
 

@@ -214,6 +214,34 @@ func TestEvalRunCacheAndRepeats(t *testing.T) {
 // resumes nothing and reads it back with eval runs; skipped without a
 // server (MODELSPEC_POSTGRES_DSN).
 func TestEvalRunPostgres(t *testing.T) {
+	db := postgresTestDB(t)
+	up := fakeupstream.Start(t, fakeupstream.Options{Reply: fakeupstream.Fixed("fine")})
+	suite := suiteFile(t, 12)
+	for i := range 2 {
+		code, out, errOut := runMain("eval", "run", "--suite", suite, "--target", up.BaseURL, "--model", "m", "--json", "--db", db)
+		if code != ExitOK {
+			t.Fatalf("exit %d %s", code, errOut)
+		}
+		if s := decodeSummary(t, []byte(out)); s.Passed != 12 || s.Cached != 12*i {
+			t.Errorf("run %d: %+v", i, s)
+		}
+	}
+	if n := up.Counts().Completions; n != 12 {
+		t.Errorf("%d completions, want 12 (the second run cached)", n)
+	}
+	code, out, _ := runMain("eval", "runs", "--db", db, "--json")
+	var runs []evalRunJSON
+	if code != ExitOK || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 2 || runs[0].Results != 12 || runs[0].Status != "done" {
+		t.Errorf("eval runs: %d %s", code, out)
+	}
+}
+
+// postgresTestDB returns a postgres:// --db value whose search_path is a
+// fresh schema, dropped when the test ends; it skips the test without a
+// server (MODELSPEC_POSTGRES_DSN), or fails it when
+// MODELSPEC_REQUIRE_POSTGRES is set.
+func postgresTestDB(t *testing.T) string {
+	t.Helper()
 	base := os.Getenv("MODELSPEC_POSTGRES_DSN")
 	if base == "" {
 		if os.Getenv("MODELSPEC_REQUIRE_POSTGRES") != "" {
@@ -241,27 +269,7 @@ func TestEvalRunPostgres(t *testing.T) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db := u.String()
-
-	up := fakeupstream.Start(t, fakeupstream.Options{Reply: fakeupstream.Fixed("fine")})
-	suite := suiteFile(t, 12)
-	for i := range 2 {
-		code, out, errOut := runMain("eval", "run", "--suite", suite, "--target", up.BaseURL, "--model", "m", "--json", "--db", db)
-		if code != ExitOK {
-			t.Fatalf("exit %d %s", code, errOut)
-		}
-		if s := decodeSummary(t, []byte(out)); s.Passed != 12 || s.Cached != 12*i {
-			t.Errorf("run %d: %+v", i, s)
-		}
-	}
-	if n := up.Counts().Completions; n != 12 {
-		t.Errorf("%d completions, want 12 (the second run cached)", n)
-	}
-	code, out, _ := runMain("eval", "runs", "--db", db, "--json")
-	var runs []evalRunJSON
-	if code != ExitOK || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 2 || runs[0].Results != 12 || runs[0].Status != "done" {
-		t.Errorf("eval runs: %d %s", code, out)
-	}
+	return u.String()
 }
 
 // sigintChildEnv makes the test binary, run again as a child, act as

@@ -74,7 +74,7 @@ With no spec file, every command uses the built-in default spec.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})
-	group(root, newSpecCmd(), newCheckCmd(), newPolicyCmd(), newScreenCmd(), newServeCmd(), newKeysCmd(), newLogsCmd(), newTrainCmd(), newEvalCmd())
+	group(root, newSpecCmd(), newCheckCmd(), newPolicyCmd(), newScreenCmd(), newServeCmd(), newKeysCmd(), newLogsCmd(), newTrainCmd(), newEvalCmd(), newLabelCmd(), newFeedbackCmd(), newSynthCmd())
 	return root
 }
 

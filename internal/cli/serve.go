@@ -61,10 +61,12 @@ loopback only), and the upstream's key from OPENAI_API_KEY.`,
 	return c
 }
 
-// loadConfigFile reads a configuration file, or gives the defaults for "".
+// loadConfigFile reads a configuration file, or gives the defaults for ""
+// (an empty file, parsed like any other so that the defaults that depend
+// on each other are resolved in one place).
 func loadConfigFile(path string) (config.Config, error) {
 	if path == "" {
-		return config.Default(), nil
+		return config.Parse("(defaults)", strings.NewReader(""), os.LookupEnv)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -200,11 +202,28 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 	if err != nil {
 		return err
 	}
+	handler := srv.Handler()
+	if cfg.Label.Enabled {
+		lh, closeLabels, err := labelHandler(ctx, cfg, s, handler, log)
+		if err != nil {
+			return err
+		}
+		defer closeLabels()
+		handler = lh
+	}
+	if cfg.Feedback.Enabled {
+		fh, closeFeedback, err := feedbackHandler(ctx, cfg, handler, log)
+		if err != nil {
+			return err
+		}
+		defer closeFeedback()
+		handler = fh
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	names := make([]string, 0, len(cfg.Upstreams))
 	for _, u := range cfg.Upstreams {

@@ -66,6 +66,62 @@ type Config struct {
 	// reproduction the creators'-rights screen reports (relative to the
 	// config file).
 	ProtectedTexts string `yaml:"protected_texts" json:"protected_texts,omitempty"`
+	// Label serves the labeling workbench at /label and the reward API at
+	// POST /v1/grade.
+	Label Label `yaml:"label" json:"label"`
+	// Feedback configures the public spec site at /spec: published
+	// versions, feedback, votes, changelog (internal/web/specsite).
+	Feedback Feedback `yaml:"feedback" json:"feedback"`
+}
+
+// Feedback configures the spec site and its store.
+type Feedback struct {
+	// Enabled serves /spec (default true).
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// Database is where feedback is kept; an unset SQLite path is the
+	// decision log's file, and with no SQLite decision log and no path
+	// the site is off rather than writing a file nobody asked for.
+	Database `yaml:",inline"`
+	// BaseURL is the site's address as people reach it, for the links in
+	// confirmation emails; default http:// and the listen address.
+	BaseURL  string `yaml:"base_url" json:"base_url,omitempty"`
+	SiteName string `yaml:"site_name" json:"site_name,omitempty"`
+	// SessionKeyEnv and EmailKeyEnv name variables holding the keys that
+	// sign session cookies and hash email addresses (at least 32
+	// bytes). Without them the keys are made once and kept in the store.
+	SessionKeyEnv string `yaml:"session_key_env" json:"session_key_env,omitempty"`
+	SessionKey    string `yaml:"-" json:"-"`
+	EmailKeyEnv   string `yaml:"email_key_env" json:"email_key_env,omitempty"`
+	EmailKey      string `yaml:"-" json:"-"`
+	// SecureCookies marks the session cookie Secure (serve behind HTTPS).
+	SecureCookies bool `yaml:"secure_cookies" json:"secure_cookies"`
+	// TrustForwarded takes client addresses from X-Forwarded-For, for the
+	// per-address limits behind a proxy.
+	TrustForwarded bool `yaml:"trust_forwarded" json:"trust_forwarded"`
+	// WritesPerMinute and Burst limit submissions per client address and
+	// per participant.
+	WritesPerMinute float64 `yaml:"writes_per_minute" json:"writes_per_minute"`
+	Burst           int     `yaml:"burst" json:"burst"`
+}
+
+// Label configures the labeling workbench and the reward API.
+type Label struct {
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// Database is where labels are kept; an unset SQLite path is the
+	// decision log's file.
+	Database `yaml:",inline"`
+	// SessionKeyEnv names the environment variable holding the key that
+	// signs session cookies (32 bytes or more; give replicas the same).
+	// Unset, a random key is made at start: sessions end on restart.
+	SessionKeyEnv string `yaml:"session_key_env" json:"session_key_env,omitempty"`
+	SessionKey    string `yaml:"-" json:"-"`
+	// SecureCookies sends the session cookie over HTTPS only.
+	SecureCookies bool `yaml:"secure_cookies" json:"secure_cookies"`
+	// TrustForwarded takes sign-in rate limits per X-Forwarded-For
+	// address (behind a proxy that sets it).
+	TrustForwarded bool `yaml:"trust_forwarded" json:"trust_forwarded"`
+	// MaxBatch bounds the pairs of one POST /v1/grade.
+	MaxBatch int `yaml:"max_batch" json:"max_batch"`
 }
 
 // Upstream is one model server.
@@ -154,17 +210,75 @@ type RateLimit struct {
 
 // DecisionLog configures the decision store.
 type DecisionLog struct {
-	// Driver is sqlite or postgres.
-	Driver string `yaml:"driver" json:"driver"`
-	// Path is the SQLite file.
-	Path string `yaml:"path" json:"path,omitempty"`
-	// DSNEnv names the environment variable holding the PostgreSQL DSN.
-	DSNEnv string `yaml:"dsn_env" json:"dsn_env,omitempty"`
-	DSN    string `yaml:"-" json:"-"`
+	// Database is where records go; its driver may also be none (no log).
+	Database `yaml:",inline"`
 	// HashKeyEnv names the environment variable holding the key for the
 	// keyed hashes of redacted content.
 	HashKeyEnv string `yaml:"hash_key_env" json:"hash_key_env,omitempty"`
 	HashKey    string `yaml:"-" json:"-"`
+}
+
+// Database says where a store keeps its data. The decision log, labels
+// and feedback each have one; by default the labels and feedback share
+// the decision log's SQLite file (each store has its own tables).
+type Database struct {
+	// Driver is sqlite or postgres.
+	Driver string `yaml:"driver" json:"driver"`
+	// Path is the SQLite file.
+	Path string `yaml:"path" json:"path,omitempty"`
+	// DSNEnv names the environment variable holding the PostgreSQL DSN
+	// (it holds a password, so it never sits in the file).
+	DSNEnv string `yaml:"dsn_env" json:"dsn_env,omitempty"`
+	DSN    string `yaml:"-" json:"-"`
+}
+
+// resolve checks d for the config section named section and reads the DSN.
+func (d *Database) resolve(section string, env func(string) (string, bool), bad func(string, ...any)) {
+	switch d.Driver {
+	case "sqlite":
+		if d.Path == "" {
+			bad("%s.path is required for sqlite", section)
+		}
+	case "postgres":
+		if d.DSNEnv == "" {
+			bad("%s.dsn_env is required for postgres (the DSN holds a password, so it comes from the environment)", section)
+		} else if v, ok := env(d.DSNEnv); !ok {
+			bad("%s.dsn_env: environment variable %s is not set", section, d.DSNEnv)
+		} else {
+			d.DSN = v
+		}
+	default:
+		bad("%s.driver %q: want sqlite or postgres", section, d.Driver)
+	}
+}
+
+// orDecisionLog fills an unset SQLite path with the decision log's file.
+// It reports false when there is no such file to share.
+func (d *Database) orDecisionLog(dl DecisionLog) bool {
+	if d.Driver != "sqlite" || d.Path != "" {
+		return true
+	}
+	if dl.Driver != "sqlite" || dl.Path == "" {
+		return false
+	}
+	d.Path = dl.Path
+	return true
+}
+
+// secret reads the key named by the environment variable name (when set)
+// into *dst; keys that sign or hash must be at least 32 bytes.
+func secret(field, name string, dst *string, env func(string) (string, bool), bad func(string, ...any)) {
+	if name == "" {
+		return
+	}
+	v, ok := env(name)
+	switch {
+	case !ok:
+		bad("%s: environment variable %s is not set", field, name)
+	case len(v) < 32:
+		bad("%s: %s holds %d bytes, want at least 32 (modelspec keys new makes one)", field, name, len(v))
+	}
+	*dst = v
 }
 
 // Stream configures output screening of streamed answers.
@@ -203,9 +317,11 @@ func Default() Config {
 		Listen:       "127.0.0.1:8080",
 		Spec:         "default",
 		Prompt:       "rules",
-		DecisionLog:  DecisionLog{Driver: "sqlite", Path: "modelspec.db"},
+		DecisionLog:  DecisionLog{Database: Database{Driver: "sqlite", Path: "modelspec.db"}},
 		Stream:       Stream{Mode: "window", Window: 256},
 		MaxBodyBytes: 4 << 20,
+		Label:        Label{Database: Database{Driver: "sqlite"}, MaxBatch: 256},
+		Feedback:     Feedback{Enabled: true, Database: Database{Driver: "sqlite"}, WritesPerMinute: 6, Burst: 10},
 	}
 }
 
@@ -356,19 +472,9 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 		bad("admin_key_sha256: want a 64-hex-digit SHA-256")
 	}
 	switch c.DecisionLog.Driver {
-	case "sqlite":
-		if c.DecisionLog.Path == "" {
-			bad("decision_log.path is required for sqlite")
-		}
-	case "postgres":
-		if c.DecisionLog.DSNEnv == "" {
-			bad("decision_log.dsn_env is required for postgres (the DSN holds a password, so it comes from the environment)")
-		} else if v, ok := env(c.DecisionLog.DSNEnv); !ok {
-			bad("decision_log.dsn_env: environment variable %s is not set", c.DecisionLog.DSNEnv)
-		} else {
-			c.DecisionLog.DSN = v
-		}
 	case "none":
+	case "sqlite", "postgres":
+		c.DecisionLog.resolve("decision_log", env, bad)
 	default:
 		bad("decision_log.driver %q: want sqlite, postgres or none", c.DecisionLog.Driver)
 	}
@@ -390,10 +496,45 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 	if c.MaxBodyBytes < 1<<10 {
 		bad("max_body_bytes %d: want at least 1024", c.MaxBodyBytes)
 	}
+	if !c.Feedback.orDecisionLog(c.DecisionLog) {
+		c.Feedback.Enabled = false
+	}
+	if c.Label.Enabled && !c.Label.orDecisionLog(c.DecisionLog) {
+		bad("label.path is required: the decision log is not in a SQLite file to share")
+	}
+	c.Feedback.resolve(bad, env)
+	c.Label.resolve(env, bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %w:\n  %s", name, ErrInvalid, strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+func (l *Label) resolve(env func(string) (string, bool), bad func(string, ...any)) {
+	if !l.Enabled {
+		return
+	}
+	l.Database.resolve("label", env, bad)
+	secret("label.session_key_env", l.SessionKeyEnv, &l.SessionKey, env, bad)
+	if l.MaxBatch < 1 || l.MaxBatch > 4096 {
+		bad("label.max_batch %d: want 1 to 4096", l.MaxBatch)
+	}
+}
+
+// resolve checks the feedback section and reads its secrets.
+func (f *Feedback) resolve(bad func(string, ...any), env func(string) (string, bool)) {
+	if !f.Enabled {
+		return
+	}
+	f.Database.resolve("feedback", env, bad)
+	if f.BaseURL != "" && !httpURL(f.BaseURL) {
+		bad("feedback.base_url %q: want an http or https URL", f.BaseURL)
+	}
+	secret("feedback.session_key_env", f.SessionKeyEnv, &f.SessionKey, env, bad)
+	secret("feedback.email_key_env", f.EmailKeyEnv, &f.EmailKey, env, bad)
+	if f.WritesPerMinute <= 0 || f.Burst < 1 {
+		bad("feedback: writes_per_minute and burst must be positive")
+	}
 }
 
 func httpURL(s string) bool {
@@ -432,5 +573,7 @@ func (c Config) Redacted() Config {
 	}
 	r.AdminKeySHA256 = ""
 	r.DecisionLog.DSN, r.DecisionLog.HashKey = "", ""
+	r.Feedback.DSN, r.Feedback.SessionKey, r.Feedback.EmailKey = "", "", ""
+	r.Label.DSN, r.Label.SessionKey = "", ""
 	return r
 }
