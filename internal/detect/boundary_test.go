@@ -1,29 +1,11 @@
 package detect_test
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/modelspec/modelspec/internal/testutil/boundary"
 )
 
 // TestImportBoundary enforces the package comment: nothing under
 // internal/detect may depend on net/http or database/sql.
-func TestImportBoundary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	out, err := exec.Command(gobin, "list", "-deps", "-test=false", "./...").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for dep := range strings.Lines(string(out)) {
-		switch strings.TrimSpace(dep) {
-		case "net/http", "database/sql":
-			t.Errorf("internal/detect depends on %s", strings.TrimSpace(dep))
-		}
-	}
-}
+func TestImportBoundary(t *testing.T) { boundary.Pure(t, "./...") }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/modelspec/modelspec/internal/fileerr"
 )
 
 // fileCase is a case as a suite file writes it; unknown fields are errors.
@@ -48,29 +50,10 @@ func IsSuiteFile(name string) bool {
 }
 
 // FileError is one problem of a suite file, at a line (0 when unknown).
-type FileError struct {
-	Path    string
-	Line    int
-	Message string
-}
-
-func (e FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Message)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Message)
-}
+type FileError = fileerr.Error
 
 // FileErrors are every problem found in a suite file, in line order.
-type FileErrors []FileError
-
-func (es FileErrors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
+type FileErrors = fileerr.Errors
 
 // LoadSuiteFile reads user-written cases from a YAML file (a sequence of
 // cases, or a mapping with the one key "cases") or a JSONL file (a case a
@@ -100,7 +83,7 @@ func LoadSuiteFile(path string) ([]Case, error) {
 	cases := make([]Case, 0, len(fcs))
 	for i, fc := range fcs {
 		bad := func(format string, args ...any) {
-			errs = append(errs, FileError{path, lines[i], fmt.Sprintf("case %q: ", fc.ID) + fmt.Sprintf(format, args...)})
+			errs = append(errs, FileError{Path: path, Line: lines[i], Message: fmt.Sprintf("case %q: ", fc.ID) + fmt.Sprintf(format, args...)})
 		}
 		c := Case{ID: fc.ID, Suite: suite, Expect: fc.Expect, Clauses: fc.Clauses, Meta: fc.Meta,
 			Regex: fc.Regex, NotRegex: fc.NotRegex, MaxLength: fc.MaxLength, JSONSchema: fc.JSONSchema,
@@ -182,11 +165,11 @@ func decodeJSONL(path string, data []byte) ([]fileCase, []int, FileErrors) {
 		dec.DisallowUnknownFields()
 		var fc fileCase
 		if err := dec.Decode(&fc); err != nil {
-			errs = append(errs, FileError{path, line, err.Error()})
+			errs = append(errs, FileError{Path: path, Line: line, Message: err.Error()})
 			continue
 		}
 		if _, err := dec.Token(); err != io.EOF {
-			errs = append(errs, FileError{path, line, "more than one JSON value on the line"})
+			errs = append(errs, FileError{Path: path, Line: line, Message: "more than one JSON value on the line"})
 			continue
 		}
 		fcs, lines = append(fcs, fc), append(lines, line)
@@ -250,7 +233,7 @@ func yamlError(path string, err error) FileError {
 	var se yaml.Error
 	if errors.As(err, &se) {
 		if tk := se.GetToken(); tk != nil {
-			return FileError{path, tk.Position.Line, se.GetMessage()}
+			return FileError{Path: path, Line: tk.Position.Line, Message: se.GetMessage()}
 		}
 	}
 	return FileError{Path: path, Message: oneLine(err.Error())}

@@ -1,29 +1,11 @@
 package feedback
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/modelspec/modelspec/internal/testutil/boundary"
 )
 
 // TestPure enforces the package comment: internal/feedback never depends on
 // net/http or database/sql.
-func TestPure(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	out, err := exec.Command(gobin, "list", "-deps", "-test=false", ".").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for dep := range strings.Lines(string(out)) {
-		switch strings.TrimSpace(dep) {
-		case "net/http", "database/sql":
-			t.Errorf("internal/feedback depends on %s", strings.TrimSpace(dep))
-		}
-	}
-}
+func TestPure(t *testing.T) { boundary.Pure(t, ".") }

@@ -8,32 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/modelspec/modelspec/internal/fileerr"
 )
-
-// LineError is one problem of an input file, at a line (0 when unknown).
-type LineError struct {
-	File    string
-	Line    int
-	Message string
-}
-
-func (e LineError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Message)
-}
-
-// LineErrors are every problem of a file, in line order.
-type LineErrors []LineError
-
-func (es LineErrors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
 
 // MaxLineBytes bounds one line of a tasks file.
 const MaxLineBytes = 16 << 20
@@ -68,10 +45,10 @@ type DecodeOptions struct {
 // optional: "a", "b", ...). Decoding is strict: an unknown field, a
 // repeated task id, an unknown clause or an invalid task is an error naming
 // the file, the line and the field. Every problem is reported at once
-// (LineErrors, up to MaxErrors); no task is returned if there is any.
+// (fileerr.Errors, up to MaxErrors); no task is returned if there is any.
 func DecodeTasks(r io.Reader, file string, o DecodeOptions) ([]Task, error) {
 	var tasks []Task
-	var errs LineErrors
+	var errs fileerr.Errors
 	ids := map[string]int{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
@@ -91,9 +68,9 @@ func DecodeTasks(r io.Reader, file string, o DecodeOptions) ([]Task, error) {
 			}
 		}
 		if err != nil {
-			errs = append(errs, LineError{File: file, Line: line, Message: err.Error()})
+			errs = append(errs, fileerr.Error{Path: file, Line: line, Message: err.Error()})
 			if len(errs) >= MaxErrors {
-				errs = append(errs, LineError{File: file, Message: "too many problems; stopped"})
+				errs = append(errs, fileerr.Error{Path: file, Message: "too many problems; stopped"})
 				return nil, errs
 			}
 			continue
@@ -104,7 +81,7 @@ func DecodeTasks(r io.Reader, file string, o DecodeOptions) ([]Task, error) {
 		if errors.Is(err, bufio.ErrTooLong) {
 			err = fmt.Errorf("a line is longer than %d bytes", MaxLineBytes)
 		}
-		errs = append(errs, LineError{File: file, Line: line + 1, Message: err.Error()})
+		errs = append(errs, fileerr.Error{Path: file, Line: line + 1, Message: err.Error()})
 	}
 	if len(errs) > 0 {
 		return nil, errs

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/modelspec/modelspec/internal/fileerr"
 )
 
 func TestDecodeTasks(t *testing.T) {
@@ -55,9 +57,9 @@ func TestDecodeTasksErrors(t *testing.T) {
 		`{"id": "x11", "messages": [{"role": "user", "content": "q"}], "responses": ["a", "b"]} {}`,
 	}, "\n")
 	_, err := DecodeTasks(strings.NewReader(in), "in.jsonl", DecodeOptions{KnownClause: func(string) bool { return false }})
-	var es LineErrors
+	var es fileerr.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("err = %v, want LineErrors", err)
+		t.Fatalf("err = %v, want fileerr.Errors", err)
 	}
 	want := []string{
 		"in.jsonl:2: id \"ok\": repeated (first on line 1)",
@@ -91,7 +93,7 @@ func TestDecodeTasksLimits(t *testing.T) {
 		b.WriteString("{}\n")
 	}
 	_, err := DecodeTasks(&b, "many", DecodeOptions{})
-	var es LineErrors
+	var es fileerr.Errors
 	if !errors.As(err, &es) || len(es) != MaxErrors+1 || !strings.Contains(es[MaxErrors].Error(), "stopped") {
 		t.Errorf("many errors: %d reported", len(es))
 	}

@@ -165,6 +165,19 @@ func ValidCaseID(id string) bool {
 // ValidCacheKey reports whether key can name a cached response.
 func ValidCacheKey(key string) bool { return ValidID(key) }
 
+// CheckFinish checks the arguments of FinishRun: ErrInvalid for a status
+// other than EvalDone or EvalInterrupted, ErrNotFound for an id no run
+// can have.
+func CheckFinish(id, status string) error {
+	if status != EvalDone && status != EvalInterrupted {
+		return fmt.Errorf("finish run %s: %w: status %q (want %s or %s)", id, ErrInvalid, status, EvalDone, EvalInterrupted)
+	}
+	if !ValidID(id) {
+		return fmt.Errorf("finish run %q: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
 // NormalizeRun validates run and cases and returns them as every backend
 // stores them: strings cleaned (see Normalize), Started in UTC truncated to
 // TimePrecision, Status EvalRunning, Finished zero, counts zero, Params

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/modelspec/modelspec/internal/feedback"
@@ -136,4 +137,83 @@ type FeedbackFilter struct {
 	Status []feedback.Status
 	// Limit bounds the result; 0 means no bound (exports read everything).
 	Limit int
+}
+
+// The checks below are what every backend refuses before writing or
+// reading feedback, beyond what the records' own Validate methods check;
+// each error wraps ErrInvalid.
+
+// InvalidFeedback marks a record the domain refused (its Validate error)
+// as ErrInvalid.
+func InvalidFeedback(err error) error { return fmt.Errorf("%w: %w", ErrInvalid, err) }
+
+// CheckAudit checks an audit entry before it is written with its action.
+func CheckAudit(a feedback.AuditEntry) error {
+	if a.ID == "" || a.At.IsZero() || a.Action == "" {
+		return fmt.Errorf("%w: audit entry needs an id, a time and an action", ErrInvalid)
+	}
+	return nil
+}
+
+// CheckParticipant checks a participant for AddParticipant.
+func CheckParticipant(p feedback.Participant) error {
+	if p.ID == "" || p.EmailHash == "" || p.CreatedAt.IsZero() {
+		return fmt.Errorf("%w: participant needs an id, an email hash and a time", ErrInvalid)
+	}
+	return nil
+}
+
+// CheckToken checks a token for AddToken.
+func CheckToken(t feedback.Token) error {
+	if t.Hash == "" || t.Participant == "" || t.Expires.IsZero() {
+		return fmt.Errorf("%w: token needs a hash, a participant and an expiry", ErrInvalid)
+	}
+	return nil
+}
+
+// CheckModerate checks the arguments of Moderate.
+func CheckModerate(what string, to feedback.Status) error {
+	if what != ModerateItem && what != ModerateStatement {
+		return fmt.Errorf("%w: moderate %q: want item or statement", ErrInvalid, what)
+	}
+	if to != feedback.Published && to != feedback.Rejected && to != feedback.Held {
+		return fmt.Errorf("%w: moderate to %q: want published, rejected or held", ErrInvalid, to)
+	}
+	return nil
+}
+
+// CheckRole checks the arguments of SetRole.
+func CheckRole(emailHash string, role feedback.Role) error {
+	if emailHash == "" || (role != "" && role != feedback.Author && role != feedback.Moderator) {
+		return fmt.Errorf("%w: role %q for %q: want author, moderator or none", ErrInvalid, role, emailHash)
+	}
+	return nil
+}
+
+// CheckMessage checks a message for AddMessage.
+func CheckMessage(m feedback.Message) error {
+	if m.ID == "" || m.To == "" || m.CreatedAt.IsZero() {
+		return fmt.Errorf("%w: message needs an id, a recipient and a time", ErrInvalid)
+	}
+	return nil
+}
+
+// Check refuses a negative limit.
+func (f FeedbackFilter) Check() error {
+	if f.Limit < 0 {
+		return fmt.Errorf("%w: negative limit", ErrInvalid)
+	}
+	return nil
+}
+
+// AuditLimit is the number of entries Audit returns for limit: 0 means
+// DefaultLimit; a negative limit is refused.
+func AuditLimit(limit int) (int, error) {
+	if limit < 0 {
+		return 0, fmt.Errorf("%w: negative limit", ErrInvalid)
+	}
+	if limit == 0 {
+		return DefaultLimit, nil
+	}
+	return limit, nil
 }

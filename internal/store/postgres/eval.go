@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 )
 
 // evalTrack is the schema of eval runs, their cases and results, and the
@@ -84,35 +82,17 @@ func EvalSchemaVersion() int { return len(evalTrack.migrations) }
 // EvalStore is a store.EvalResults in PostgreSQL. Each call is one round
 // trip where it can be: a run's cases and a batch of results are sent as
 // arrays and inserted by one statement.
-type EvalStore struct {
-	pool   *pgxpool.Pool
-	closed atomic.Bool
-}
+type EvalStore struct{ *conn }
 
 var _ store.EvalResults = (*EvalStore)(nil)
 
 // OpenEval connects to the database at dsn and migrates the eval schema.
 func OpenEval(ctx context.Context, dsn string) (*EvalStore, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	c, err := openConn(ctx, dsn, evalTrack)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: connect: %w", err)
-	}
-	if err := migrate(ctx, pool, evalTrack); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return &EvalStore{pool: pool}, nil
-}
-
-func (s *EvalStore) ready(ctx context.Context) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	return ctx.Err()
+	return &EvalStore{c}, nil
 }
 
 // CreateRun stores run and its cases in one transaction.
@@ -282,11 +262,8 @@ func (s *EvalStore) FinishRun(ctx context.Context, id, status string, at time.Ti
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	if status != store.EvalDone && status != store.EvalInterrupted {
-		return fmt.Errorf("finish run %s: %w: status %q (want %s or %s)", id, store.ErrInvalid, status, store.EvalDone, store.EvalInterrupted)
-	}
-	if !store.ValidID(id) {
-		return fmt.Errorf("finish run %q: %w", id, store.ErrNotFound)
+	if err := store.CheckFinish(id, status); err != nil {
+		return err
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE eval_runs SET status = $2, finished = $3 WHERE id = $1`,
 		id, status, at.UTC().Truncate(store.TimePrecision))
@@ -301,7 +278,7 @@ func (s *EvalStore) FinishRun(ctx context.Context, id, status string, at time.Ti
 
 const runColumns = `id, suite, target, model, grader, repeats, params, status, started, finished, cases, passed, failed, unscored`
 
-func scanRun(row pgx.Row) (store.EvalRun, error) {
+func scanRun(row backend.Scanner) (store.EvalRun, error) {
 	var r store.EvalRun
 	var params string
 	var finished *time.Time
@@ -346,34 +323,10 @@ func (s *EvalStore) ListRuns(ctx context.Context, f store.EvalRunFilter) ([]stor
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"suite", f.Suite}, {"target", f.Target}, {"model", f.Model}, {"status", f.Status}} {
-		if c.v != "" {
-			args = append(args, c.v)
-			where = append(where, fmt.Sprintf("%s = $%d", c.col, len(args)))
-		}
-	}
-	q := `SELECT ` + runColumns + ` FROM eval_runs`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, f.Limit)
-	q += fmt.Sprintf(" ORDER BY started DESC, id DESC LIMIT $%d", len(args))
-	rows, err := s.pool.Query(ctx, q, args...)
+	a := backend.Args{Dollar: true}
+	q := backend.RunsQuery(f, runColumns, "started", &a)
+	out, err := query(ctx, s.conn, []store.EvalRun{}, scanRun, q, a.List...)
 	if err != nil {
-		return nil, s.fail(ctx, "list runs", err)
-	}
-	defer rows.Close()
-	out := []store.EvalRun{}
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, s.fail(ctx, "list runs", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, "list runs", err)
 	}
 	return out, nil
@@ -399,67 +352,53 @@ func (s *EvalStore) exists(ctx context.Context, op, id string) error {
 
 // Cases yields the cases of run id in order.
 func (s *EvalStore) Cases(ctx context.Context, id string) iter.Seq2[store.EvalCase, error] {
-	return func(yield func(store.EvalCase, error) bool) {
-		if err := s.exists(ctx, "cases of", id); err != nil {
-			yield(store.EvalCase{}, err)
-			return
-		}
-		rows, err := s.pool.Query(ctx, `SELECT case_id, data FROM eval_cases WHERE run_id = $1 ORDER BY idx`, id)
-		if err != nil {
-			yield(store.EvalCase{}, s.fail(ctx, "cases of "+id, err))
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c store.EvalCase
-			var data string
-			if err := rows.Scan(&c.ID, &data); err != nil {
-				yield(store.EvalCase{}, s.fail(ctx, "cases of "+id, err))
-				return
-			}
-			c.Data = json.RawMessage(data)
-			if !yield(c, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(store.EvalCase{}, s.fail(ctx, "cases of "+id, err))
-		}
-	}
+	return runSeq(ctx, s, "cases of", id, scanCase, `SELECT case_id, data FROM eval_cases WHERE run_id = $1 ORDER BY idx`)
+}
+
+func scanCase(sc backend.Scanner) (store.EvalCase, error) {
+	var c store.EvalCase
+	var data string
+	err := sc.Scan(&c.ID, &data)
+	c.Data = json.RawMessage(data)
+	return c, err
 }
 
 // Results yields the results of run id by case id, then repeat.
 func (s *EvalStore) Results(ctx context.Context, id string) iter.Seq2[store.EvalResult, error] {
-	return func(yield func(store.EvalResult, error) bool) {
-		if err := s.exists(ctx, "results of", id); err != nil {
-			yield(store.EvalResult{}, err)
+	return runSeq(ctx, s, "results of", id, scanResult, `SELECT case_id, repeat, status, answer, error, grade, elapsed_us, time, cached, cache_key
+FROM eval_results WHERE run_id = $1 ORDER BY case_id, repeat`)
+}
+
+func scanResult(sc backend.Scanner) (store.EvalResult, error) {
+	var r store.EvalResult
+	var grade *string
+	var elapsed int64
+	if err := sc.Scan(&r.CaseID, &r.Repeat, &r.Status, &r.Answer, &r.Error, &grade, &elapsed, &r.Time, &r.Cached, &r.CacheKey); err != nil {
+		return r, err
+	}
+	if grade != nil {
+		r.Grade = json.RawMessage(*grade)
+	}
+	r.Elapsed, r.Time = time.Duration(elapsed)*time.Microsecond, r.Time.UTC()
+	return r, nil
+}
+
+// runSeq yields the rows of q (whose one argument is the run id) once run
+// id is known to be stored; an error is yielded last.
+func runSeq[T any](ctx context.Context, s *EvalStore, op, id string, scan func(backend.Scanner) (T, error), q string) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		if err := s.exists(ctx, op, id); err != nil {
+			yield(zero, err)
 			return
 		}
-		rows, err := s.pool.Query(ctx, `SELECT case_id, repeat, status, answer, error, grade, elapsed_us, time, cached, cache_key
-FROM eval_results WHERE run_id = $1 ORDER BY case_id, repeat`, id)
+		rows, err := s.pool.Query(ctx, q, id)
+		if err == nil {
+			defer rows.Close()
+			err = backend.Each(rows, scan, func(v T) bool { return yield(v, nil) })
+		}
 		if err != nil {
-			yield(store.EvalResult{}, s.fail(ctx, "results of "+id, err))
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r store.EvalResult
-			var grade *string
-			var elapsed int64
-			if err := rows.Scan(&r.CaseID, &r.Repeat, &r.Status, &r.Answer, &r.Error, &grade, &elapsed, &r.Time, &r.Cached, &r.CacheKey); err != nil {
-				yield(store.EvalResult{}, s.fail(ctx, "results of "+id, err))
-				return
-			}
-			if grade != nil {
-				r.Grade = json.RawMessage(*grade)
-			}
-			r.Elapsed, r.Time = time.Duration(elapsed)*time.Microsecond, r.Time.UTC()
-			if !yield(r, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(store.EvalResult{}, s.fail(ctx, "results of "+id, err))
+			yield(zero, s.fail(ctx, op+" "+id, err))
 		}
 	}
 }
@@ -481,23 +420,4 @@ func (s *EvalStore) Response(ctx context.Context, key string) (string, error) {
 		return "", s.fail(ctx, "response", err)
 	}
 	return answer, nil
-}
-
-func (s *EvalStore) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// Close closes the pool; later calls return ErrClosed.
-func (s *EvalStore) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	s.pool.Close()
-	return nil
 }

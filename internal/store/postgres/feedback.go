@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/modelspec/modelspec/internal/feedback"
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 )
 
 // feedbackTrack is the feedback store's schema: the SQLite one in
@@ -155,72 +153,31 @@ CREATE INDEX feedback_audit_time ON feedback_audit (at, seq);`,
 const feedbackLockKey = 0x6d73666565646b62
 
 // FeedbackStore is a store.Feedback in PostgreSQL.
-type FeedbackStore struct {
-	pool   *pgxpool.Pool
-	closed atomic.Bool
-}
+type FeedbackStore struct{ *conn }
 
 var _ store.Feedback = (*FeedbackStore)(nil)
 
 // OpenFeedback connects to the database at dsn and migrates the feedback
 // schema (in the first schema of the search_path).
 func OpenFeedback(ctx context.Context, dsn string) (*FeedbackStore, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	c, err := openConn(ctx, dsn, feedbackTrack)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: connect: %w", err)
-	}
-	if err := migrate(ctx, pool, feedbackTrack); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return &FeedbackStore{pool: pool}, nil
+	return &FeedbackStore{c}, nil
 }
 
-// Close closes the pool; later calls return store.ErrClosed.
-func (s *FeedbackStore) Close() error {
-	if !s.closed.Swap(true) {
-		s.pool.Close()
-	}
-	return nil
-}
-
-func (s *FeedbackStore) ready(ctx context.Context) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	return ctx.Err()
-}
-
+// wrap maps a database error (backend.State.Wrap).
 func (s *FeedbackStore) wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExists), errors.Is(err, store.ErrInvalid),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	case s.closed.Load():
-		return store.ErrClosed
-	}
-	return fmt.Errorf("postgres feedback: %s: %w", op, err)
+	return s.state.Wrap("postgres feedback: "+op, err)
 }
 
-func (s *FeedbackStore) tx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+// write runs fn in one transaction.
+func (s *FeedbackStore) write(ctx context.Context, op string, fn func(pgx.Tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return s.wrap(op, err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return s.wrap(op, err)
-	}
-	return s.wrap(op, tx.Commit(ctx))
+	return s.wrap(op, s.tx(ctx, fn))
 }
 
 // fbT truncates a time to what the store keeps, in UTC.
@@ -249,11 +206,9 @@ func fbList(ss []string) []string {
 	return ss
 }
 
-func fbInvalid(err error) error { return fmt.Errorf("%w: %w", store.ErrInvalid, err) }
-
 func fbAudit(ctx context.Context, tx pgx.Tx, a feedback.AuditEntry) error {
-	if a.ID == "" || a.At.IsZero() || a.Action == "" {
-		return fmt.Errorf("%w: audit entry needs an id, a time and an action", store.ErrInvalid)
+	if err := store.CheckAudit(a); err != nil {
+		return err
 	}
 	return fbInsert(ctx, tx, "audit entry "+a.ID, `INSERT INTO feedback_audit (id, at, actor, action, target, detail)
 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`, a.ID, fbT(a.At), a.Actor, a.Action, a.Target, a.Detail)
@@ -270,38 +225,22 @@ func fbInsert(ctx context.Context, tx pgx.Tx, what, q string, args ...any) error
 	return nil
 }
 
+// fbExists checks that a row with the key is there.
 func fbExists(ctx context.Context, tx pgx.Tx, what, q, key string) error {
-	var one int
-	err := tx.QueryRow(ctx, q, key).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%s %q: %w", what, key, store.ErrNotFound)
-	}
-	return err
+	return existsIn(ctx, tx, fmt.Sprintf("%s %q", what, key), q, key)
 }
 
-type scanner interface{ Scan(...any) error }
-
-func fbQuery[T any](ctx context.Context, s *FeedbackStore, op string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+// fbQuery runs a read and scans every row.
+func fbQuery[T any](ctx context.Context, s *FeedbackStore, op string, scan func(backend.Scanner) (T, error), q string, args ...any) ([]T, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, s.wrap(op, err)
-		}
-		out = append(out, v)
-	}
-	return out, s.wrap(op, rows.Err())
+	out, err := query(ctx, s.conn, nil, scan, q, args...)
+	return out, s.wrap(op, err)
 }
 
-func fbOne[T any](ctx context.Context, s *FeedbackStore, what, key string, scan func(scanner) (T, error), q string, args ...any) (T, error) {
+// fbOne reads one row, or ErrNotFound.
+func fbOne[T any](ctx context.Context, s *FeedbackStore, what, key string, scan func(backend.Scanner) (T, error), q string, args ...any) (T, error) {
 	out, err := fbQuery(ctx, s, what, scan, q, args...)
 	var zero T
 	if err != nil {
@@ -316,7 +255,7 @@ func fbOne[T any](ctx context.Context, s *FeedbackStore, what, key string, scan 
 // Secret implements store.Feedback.
 func (s *FeedbackStore) Secret(ctx context.Context, name string, candidate []byte) ([]byte, error) {
 	var out []byte
-	err := s.tx(ctx, "secret", func(tx pgx.Tx) error {
+	err := s.write(ctx, "secret", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO feedback_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, candidate); err != nil {
 			return err
 		}
@@ -328,9 +267,9 @@ func (s *FeedbackStore) Secret(ctx context.Context, name string, candidate []byt
 // PublishVersion implements store.Feedback.
 func (s *FeedbackStore) PublishVersion(ctx context.Context, v feedback.Version, a feedback.AuditEntry) error {
 	if err := v.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "publish version", func(tx pgx.Tx) error {
+	return s.write(ctx, "publish version", func(tx pgx.Tx) error {
 		if err := fbInsert(ctx, tx, "version "+v.ID, `INSERT INTO feedback_versions (id, name, source, notes, published_at, published_by)
 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`, v.ID, v.Name, v.Source, v.Notes, fbT(v.PublishedAt), v.PublishedBy); err != nil {
 			return err
@@ -341,7 +280,7 @@ VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`, v.ID, v.Name, v.So
 
 const fbVersionCols = `id, name, source, notes, published_at, published_by`
 
-func fbScanVersion(sc scanner) (feedback.Version, error) {
+func fbScanVersion(sc backend.Scanner) (feedback.Version, error) {
 	var v feedback.Version
 	err := sc.Scan(&v.ID, &v.Name, &v.Source, &v.Notes, &v.PublishedAt, &v.PublishedBy)
 	v.PublishedAt = v.PublishedAt.UTC()
@@ -361,9 +300,9 @@ func (s *FeedbackStore) Version(ctx context.Context, id string) (feedback.Versio
 // CreatePeriod implements store.Feedback.
 func (s *FeedbackStore) CreatePeriod(ctx context.Context, p feedback.Period, a feedback.AuditEntry) error {
 	if err := p.Validate(nil); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "create period", func(tx pgx.Tx) error {
+	return s.write(ctx, "create period", func(tx pgx.Tx) error {
 		if err := fbExists(ctx, tx, "version", `SELECT 1 FROM feedback_versions WHERE id = $1`, p.Version); err != nil {
 			return err
 		}
@@ -376,7 +315,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
 	})
 }
 
-func fbScanPeriod(sc scanner) (feedback.Period, error) {
+func fbScanPeriod(sc backend.Scanner) (feedback.Period, error) {
 	var p feedback.Period
 	var clauses []string
 	if err := sc.Scan(&p.ID, &p.Version, &p.Title, &p.Invitation, &p.Start, &p.End, &clauses, &p.CreatedBy, &p.CreatedAt); err != nil {
@@ -397,7 +336,7 @@ FROM feedback_periods WHERE ($1 = '' OR version = $1) ORDER BY start_at, id`, ve
 
 const fbParticipantCols = `id, email_hash, grp, confirmed_at, created_at`
 
-func fbScanParticipant(sc scanner) (feedback.Participant, error) {
+func fbScanParticipant(sc backend.Scanner) (feedback.Participant, error) {
 	var p feedback.Participant
 	var conf *time.Time
 	err := sc.Scan(&p.ID, &p.EmailHash, &p.Group, &conf, &p.CreatedAt)
@@ -407,12 +346,12 @@ func fbScanParticipant(sc scanner) (feedback.Participant, error) {
 
 // AddParticipant implements store.Feedback.
 func (s *FeedbackStore) AddParticipant(ctx context.Context, p feedback.Participant, email string) (feedback.Participant, bool, error) {
-	if p.ID == "" || p.EmailHash == "" || p.CreatedAt.IsZero() {
-		return p, false, fmt.Errorf("%w: participant needs an id, an email hash and a time", store.ErrInvalid)
+	if err := store.CheckParticipant(p); err != nil {
+		return p, false, err
 	}
 	var out feedback.Participant
 	created := false
-	err := s.tx(ctx, "add participant", func(tx pgx.Tx) error {
+	err := s.write(ctx, "add participant", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO feedback_participants (id, email_hash, email, grp, confirmed_at, created_at)
 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, p.ID, p.EmailHash, email, p.Group, fbTP(p.Confirmed), fbT(p.CreatedAt))
 		if err != nil {
@@ -441,7 +380,7 @@ func (s *FeedbackStore) ParticipantByEmail(ctx context.Context, hash string) (fe
 // ConfirmParticipant implements store.Feedback.
 func (s *FeedbackStore) ConfirmParticipant(ctx context.Context, id string, at time.Time) (int, error) {
 	moved := 0
-	err := s.tx(ctx, "confirm participant", func(tx pgx.Tx) error {
+	err := s.write(ctx, "confirm participant", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE feedback_participants SET confirmed_at = COALESCE(confirmed_at, $1), email = '' WHERE id = $2`, fbT(at), id)
 		if err != nil {
 			return err
@@ -464,10 +403,10 @@ WHERE participant = $1 AND status = 'pending'`, id)
 
 // AddToken implements store.Feedback.
 func (s *FeedbackStore) AddToken(ctx context.Context, t feedback.Token) error {
-	if t.Hash == "" || t.Participant == "" || t.Expires.IsZero() {
-		return fmt.Errorf("%w: token needs a hash, a participant and an expiry", store.ErrInvalid)
+	if err := store.CheckToken(t); err != nil {
+		return err
 	}
-	return s.tx(ctx, "add token", func(tx pgx.Tx) error {
+	return s.write(ctx, "add token", func(tx pgx.Tx) error {
 		return fbInsert(ctx, tx, "token", `INSERT INTO feedback_tokens (hash, participant, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 			t.Hash, t.Participant, fbT(t.Expires))
 	})
@@ -476,7 +415,7 @@ func (s *FeedbackStore) AddToken(ctx context.Context, t feedback.Token) error {
 // UseToken implements store.Feedback. An expired token is deleted too.
 func (s *FeedbackStore) UseToken(ctx context.Context, hash string, now time.Time) (feedback.Token, error) {
 	var t feedback.Token
-	err := s.tx(ctx, "use token", func(tx pgx.Tx) error {
+	err := s.write(ctx, "use token", func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `DELETE FROM feedback_tokens WHERE hash = $1 RETURNING participant, expires_at`, hash).Scan(&t.Participant, &t.Expires)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("token: %w", store.ErrNotFound)
@@ -496,7 +435,7 @@ func (s *FeedbackStore) UseToken(ctx context.Context, hash string, now time.Time
 const fbItemCols = `id, version, period, kind, clause, participant, alias, grp, stance, understood, reading, missing, comment, edit,
 proposed_kind, proposed_title, proposed_text, status, screened, masked, flags, created_at`
 
-func fbScanItem(sc scanner) (feedback.Item, error) {
+func fbScanItem(sc backend.Scanner) (feedback.Item, error) {
 	var it feedback.Item
 	err := sc.Scan(&it.ID, &it.Version, &it.Period, &it.Kind, &it.Clause, &it.Participant, &it.Alias, &it.Group, &it.Stance,
 		&it.Understood, &it.Reading, &it.Missing, &it.Comment, &it.Edit, &it.ProposedKind, &it.ProposedTitle, &it.ProposedText,
@@ -515,9 +454,9 @@ func fbCheckAuthor(ctx context.Context, tx pgx.Tx, version, participant string) 
 // AddItem implements store.Feedback.
 func (s *FeedbackStore) AddItem(ctx context.Context, it feedback.Item) error {
 	if err := it.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "add item", func(tx pgx.Tx) error {
+	return s.write(ctx, "add item", func(tx pgx.Tx) error {
 		if err := fbCheckAuthor(ctx, tx, it.Version, it.Participant); err != nil {
 			return err
 		}
@@ -534,45 +473,18 @@ func (s *FeedbackStore) Item(ctx context.Context, id string) (feedback.Item, err
 	return fbOne(ctx, s, "item", id, fbScanItem, `SELECT `+fbItemCols+` FROM feedback_items WHERE id = $1`, id)
 }
 
+// fbWhere is the WHERE, ORDER BY and LIMIT of a filter
+// (backend.FeedbackWhere), with its arguments.
 func fbWhere(f store.FeedbackFilter, items bool) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(col, v string) {
-		if v != "" {
-			args = append(args, v)
-			conds = append(conds, fmt.Sprintf("%s = $%d", col, len(args)))
-		}
-	}
-	add("version", f.Version)
-	add("period", f.Period)
-	add("clause", f.Clause)
-	add("participant", f.Participant)
-	if items {
-		add("kind", string(f.Kind))
-	}
-	if len(f.Status) > 0 {
-		ss := make([]string, len(f.Status))
-		for i, st := range f.Status {
-			ss[i] = string(st)
-		}
-		args = append(args, ss)
-		conds = append(conds, fmt.Sprintf("status = ANY($%d)", len(args)))
-	}
-	q := ""
-	if len(conds) > 0 {
-		q = " WHERE " + strings.Join(conds, " AND ")
-	}
-	q += " ORDER BY created_at, seq"
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	return q, args
+	a := backend.Args{Dollar: true}
+	w := backend.FeedbackWhere(f, items, "created_at", &a)
+	return w, a.List
 }
 
 // Items implements store.Feedback.
 func (s *FeedbackStore) Items(ctx context.Context, f store.FeedbackFilter) ([]feedback.Item, error) {
-	if f.Limit < 0 {
-		return nil, fmt.Errorf("%w: negative limit", store.ErrInvalid)
+	if err := f.Check(); err != nil {
+		return nil, err
 	}
 	w, args := fbWhere(f, true)
 	return fbQuery(ctx, s, "items", fbScanItem, `SELECT `+fbItemCols+` FROM feedback_items`+w, args...)
@@ -580,7 +492,7 @@ func (s *FeedbackStore) Items(ctx context.Context, f store.FeedbackFilter) ([]fe
 
 const fbStatementCols = `id, version, period, clause, text, participant, alias, status, screened, masked, flags, created_at`
 
-func fbScanStatement(sc scanner) (feedback.Statement, error) {
+func fbScanStatement(sc backend.Scanner) (feedback.Statement, error) {
 	var st feedback.Statement
 	err := sc.Scan(&st.ID, &st.Version, &st.Period, &st.Clause, &st.Text, &st.Participant, &st.Alias, &st.Status,
 		&st.Screened, &st.Masked, &st.Flags, &st.CreatedAt)
@@ -591,9 +503,9 @@ func fbScanStatement(sc scanner) (feedback.Statement, error) {
 // AddStatement implements store.Feedback.
 func (s *FeedbackStore) AddStatement(ctx context.Context, st feedback.Statement) error {
 	if err := st.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "add statement", func(tx pgx.Tx) error {
+	return s.write(ctx, "add statement", func(tx pgx.Tx) error {
 		if err := fbCheckAuthor(ctx, tx, st.Version, st.Participant); err != nil {
 			return err
 		}
@@ -611,8 +523,8 @@ func (s *FeedbackStore) Statement(ctx context.Context, id string) (feedback.Stat
 
 // Statements implements store.Feedback.
 func (s *FeedbackStore) Statements(ctx context.Context, f store.FeedbackFilter) ([]feedback.Statement, error) {
-	if f.Limit < 0 {
-		return nil, fmt.Errorf("%w: negative limit", store.ErrInvalid)
+	if err := f.Check(); err != nil {
+		return nil, err
 	}
 	w, args := fbWhere(f, false)
 	return fbQuery(ctx, s, "statements", fbScanStatement, `SELECT `+fbStatementCols+` FROM feedback_statements`+w, args...)
@@ -620,14 +532,11 @@ func (s *FeedbackStore) Statements(ctx context.Context, f store.FeedbackFilter) 
 
 // Moderate implements store.Feedback.
 func (s *FeedbackStore) Moderate(ctx context.Context, what, id string, to feedback.Status, a feedback.AuditEntry) error {
+	if err := store.CheckModerate(what, to); err != nil {
+		return err
+	}
 	table := map[string]string{store.ModerateItem: "feedback_items", store.ModerateStatement: "feedback_statements"}[what]
-	if table == "" {
-		return fmt.Errorf("%w: moderate %q: want item or statement", store.ErrInvalid, what)
-	}
-	if to != feedback.Published && to != feedback.Rejected && to != feedback.Held {
-		return fmt.Errorf("%w: moderate to %q: want published, rejected or held", store.ErrInvalid, to)
-	}
-	return s.tx(ctx, "moderate", func(tx pgx.Tx) error {
+	return s.write(ctx, "moderate", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE `+table+` SET status = $1 WHERE id = $2`, to, id)
 		if err != nil {
 			return err
@@ -642,9 +551,9 @@ func (s *FeedbackStore) Moderate(ctx context.Context, what, id string, to feedba
 // Vote implements store.Feedback.
 func (s *FeedbackStore) Vote(ctx context.Context, v feedback.Vote) error {
 	if err := v.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "vote", func(tx pgx.Tx) error {
+	return s.write(ctx, "vote", func(tx pgx.Tx) error {
 		if err := fbExists(ctx, tx, "statement", `SELECT 1 FROM feedback_statements WHERE id = $1`, v.Statement); err != nil {
 			return err
 		}
@@ -656,7 +565,7 @@ ON CONFLICT (statement, participant) DO UPDATE SET value = excluded.value, at = 
 
 // Votes implements store.Feedback.
 func (s *FeedbackStore) Votes(ctx context.Context, version string) ([]feedback.Vote, error) {
-	return fbQuery(ctx, s, "votes", func(sc scanner) (feedback.Vote, error) {
+	return fbQuery(ctx, s, "votes", func(sc backend.Scanner) (feedback.Vote, error) {
 		var v feedback.Vote
 		var value int16
 		err := sc.Scan(&v.Statement, &v.Participant, &value, &v.At)
@@ -669,9 +578,9 @@ WHERE ($1 = '' OR s.version = $1) ORDER BY v.statement, v.participant`, version)
 // AddChange implements store.Feedback.
 func (s *FeedbackStore) AddChange(ctx context.Context, c feedback.Change, a feedback.AuditEntry) error {
 	if err := c.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "add change", func(tx pgx.Tx) error {
+	return s.write(ctx, "add change", func(tx pgx.Tx) error {
 		if err := fbExists(ctx, tx, "version", `SELECT 1 FROM feedback_versions WHERE id = $1`, c.Version); err != nil {
 			return err
 		}
@@ -694,7 +603,7 @@ ON CONFLICT DO NOTHING`, c.ID, item, i); err != nil {
 
 // Changes implements store.Feedback.
 func (s *FeedbackStore) Changes(ctx context.Context, version, item string) ([]feedback.Change, error) {
-	return fbQuery(ctx, s, "changes", func(sc scanner) (feedback.Change, error) {
+	return fbQuery(ctx, s, "changes", func(sc backend.Scanner) (feedback.Change, error) {
 		var c feedback.Change
 		err := sc.Scan(&c.ID, &c.Version, &c.Clause, &c.Summary, &c.Response, &c.At, &c.By, &c.Items)
 		c.At, c.Items = c.At.UTC(), fbList(c.Items)
@@ -708,10 +617,10 @@ ORDER BY c.at, c.seq`, version, item)
 
 // SetRole implements store.Feedback.
 func (s *FeedbackStore) SetRole(ctx context.Context, emailHash string, role feedback.Role, a feedback.AuditEntry) error {
-	if emailHash == "" || (role != "" && role != feedback.Author && role != feedback.Moderator) {
-		return fmt.Errorf("%w: role %q for %q: want author, moderator or none", store.ErrInvalid, role, emailHash)
+	if err := store.CheckRole(emailHash, role); err != nil {
+		return err
 	}
-	return s.tx(ctx, "set role", func(tx pgx.Tx) error {
+	return s.write(ctx, "set role", func(tx pgx.Tx) error {
 		var err error
 		if role == "" {
 			_, err = tx.Exec(ctx, `DELETE FROM feedback_roles WHERE email_hash = $1`, emailHash)
@@ -728,7 +637,7 @@ ON CONFLICT (email_hash) DO UPDATE SET role = excluded.role`, emailHash, role)
 
 // Role implements store.Feedback.
 func (s *FeedbackStore) Role(ctx context.Context, emailHash string) (feedback.Role, error) {
-	r, err := fbOne(ctx, s, "role", emailHash, func(sc scanner) (feedback.Role, error) {
+	r, err := fbOne(ctx, s, "role", emailHash, func(sc backend.Scanner) (feedback.Role, error) {
 		var r feedback.Role
 		return r, sc.Scan(&r)
 	}, `SELECT role FROM feedback_roles WHERE email_hash = $1`, emailHash)
@@ -744,7 +653,7 @@ func (s *FeedbackStore) Roles(ctx context.Context) (map[string]feedback.Role, er
 		h string
 		r feedback.Role
 	}
-	ps, err := fbQuery(ctx, s, "roles", func(sc scanner) (pair, error) {
+	ps, err := fbQuery(ctx, s, "roles", func(sc backend.Scanner) (pair, error) {
 		var p pair
 		return p, sc.Scan(&p.h, &p.r)
 	}, `SELECT email_hash, role FROM feedback_roles`)
@@ -757,10 +666,10 @@ func (s *FeedbackStore) Roles(ctx context.Context) (map[string]feedback.Role, er
 
 // AddMessage implements store.Feedback.
 func (s *FeedbackStore) AddMessage(ctx context.Context, m feedback.Message) error {
-	if m.ID == "" || m.To == "" || m.CreatedAt.IsZero() {
-		return fmt.Errorf("%w: message needs an id, a recipient and a time", store.ErrInvalid)
+	if err := store.CheckMessage(m); err != nil {
+		return err
 	}
-	return s.tx(ctx, "add message", func(tx pgx.Tx) error {
+	return s.write(ctx, "add message", func(tx pgx.Tx) error {
 		return fbInsert(ctx, tx, "message "+m.ID, `INSERT INTO feedback_outbox (id, recipient, subject, body, created_at)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, m.ID, m.To, m.Subject, m.Body, fbT(m.CreatedAt))
 	})
@@ -768,7 +677,7 @@ VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, m.ID, m.To, m.Subject,
 
 // Messages implements store.Feedback.
 func (s *FeedbackStore) Messages(ctx context.Context, to string) ([]feedback.Message, error) {
-	return fbQuery(ctx, s, "messages", func(sc scanner) (feedback.Message, error) {
+	return fbQuery(ctx, s, "messages", func(sc backend.Scanner) (feedback.Message, error) {
 		var m feedback.Message
 		err := sc.Scan(&m.ID, &m.To, &m.Subject, &m.Body, &m.CreatedAt)
 		m.CreatedAt = m.CreatedAt.UTC()
@@ -778,13 +687,11 @@ func (s *FeedbackStore) Messages(ctx context.Context, to string) ([]feedback.Mes
 
 // Audit implements store.Feedback.
 func (s *FeedbackStore) Audit(ctx context.Context, limit int) ([]feedback.AuditEntry, error) {
-	if limit < 0 {
-		return nil, fmt.Errorf("%w: negative limit", store.ErrInvalid)
+	limit, err := store.AuditLimit(limit)
+	if err != nil {
+		return nil, err
 	}
-	if limit == 0 {
-		limit = store.DefaultLimit
-	}
-	return fbQuery(ctx, s, "audit", func(sc scanner) (feedback.AuditEntry, error) {
+	return fbQuery(ctx, s, "audit", func(sc backend.Scanner) (feedback.AuditEntry, error) {
 		var a feedback.AuditEntry
 		err := sc.Scan(&a.ID, &a.At, &a.Actor, &a.Action, &a.Target, &a.Detail)
 		a.At = a.At.UTC()

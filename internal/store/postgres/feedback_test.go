@@ -8,32 +8,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/modelspec/modelspec/internal/feedback"
-	"github.com/modelspec/modelspec/internal/store"
-	"github.com/modelspec/modelspec/internal/store/storetest"
 )
-
-func TestFeedbackContract(t *testing.T) {
-	dsn(t)
-	storetest.RunFeedback(t, func(t *testing.T) store.Feedback {
-		s, err := OpenFeedback(context.Background(), schemaDSN(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
-}
 
 // TestFeedbackEmailErased looks in the table: the address is kept until
 // the confirmation, then erased.
 func TestFeedbackEmailErased(t *testing.T) {
 	ctx := context.Background()
 	d := schemaDSN(t)
-	s, err := OpenFeedback(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, OpenFeedback, d)
 	if _, _, err := s.AddParticipant(ctx, feedback.Participant{ID: "p1", EmailHash: "h1", Group: feedback.Public, CreatedAt: time.Now()}, "p1@example.org"); err != nil {
 		t.Fatal(err)
 	}

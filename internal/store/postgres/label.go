@@ -5,15 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/modelspec/modelspec/internal/label"
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 )
 
 // labelTrack is the labeling workbench's schema (the SQLite backend's, in
@@ -72,60 +70,17 @@ const labelLockKey = 0x6d736c6162656c73
 func LabelSchemaVersion() int { return len(labelTrack.migrations) }
 
 // LabelStore is a store.Labels in PostgreSQL.
-type LabelStore struct {
-	pool   *pgxpool.Pool
-	closed atomic.Bool
-}
+type LabelStore struct{ *conn }
 
 var _ store.Labels = (*LabelStore)(nil)
 
 // OpenLabels connects to the database at dsn and migrates the label schema.
 func OpenLabels(ctx context.Context, dsn string) (*LabelStore, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	c, err := openConn(ctx, dsn, labelTrack)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: connect: %w", err)
-	}
-	if err := migrate(ctx, pool, labelTrack); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return &LabelStore{pool: pool}, nil
-}
-
-func (s *LabelStore) ready(ctx context.Context) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	return ctx.Err()
-}
-
-func (s *LabelStore) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrInvalid) {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-func (s *LabelStore) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	return &LabelStore{c}, nil
 }
 
 // CreateProject implements store.Labels.
@@ -152,21 +107,14 @@ func (s *LabelStore) Projects(ctx context.Context) ([]store.LabelProject, error)
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, name, created FROM label_projects ORDER BY id`)
-	if err != nil {
-		return nil, s.fail(ctx, "projects", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.LabelProject, error) {
+	out, err := query(ctx, s.conn, []store.LabelProject{}, func(sc backend.Scanner) (store.LabelProject, error) {
 		var p store.LabelProject
-		err := r.Scan(&p.ID, &p.Name, &p.Created)
+		err := sc.Scan(&p.ID, &p.Name, &p.Created)
 		p.Created = p.Created.UTC()
 		return p, err
-	})
+	}, `SELECT id, name, created FROM label_projects ORDER BY id`)
 	if err != nil {
 		return nil, s.fail(ctx, "projects", err)
-	}
-	if out == nil {
-		out = []store.LabelProject{}
 	}
 	return out, nil
 }
@@ -210,32 +158,16 @@ func (s *LabelStore) Trainers(ctx context.Context) ([]store.Trainer, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT name, password_hash, created FROM label_trainers ORDER BY name`)
-	if err != nil {
-		return nil, s.fail(ctx, "trainers", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Trainer, error) {
+	out, err := query(ctx, s.conn, []store.Trainer{}, func(sc backend.Scanner) (store.Trainer, error) {
 		var t store.Trainer
-		err := r.Scan(&t.Name, &t.PasswordHash, &t.Created)
+		err := sc.Scan(&t.Name, &t.PasswordHash, &t.Created)
 		t.Created = t.Created.UTC()
 		return t, err
-	})
+	}, `SELECT name, password_hash, created FROM label_trainers ORDER BY name`)
 	if err != nil {
 		return nil, s.fail(ctx, "trainers", err)
 	}
-	if out == nil {
-		out = []store.Trainer{}
-	}
 	return out, nil
-}
-
-func existsIn(ctx context.Context, tx pgx.Tx, what, query string, args ...any) error {
-	var one int
-	err := tx.QueryRow(ctx, query, args...).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
-	}
-	return err
 }
 
 // AddMember implements store.Labels.
@@ -269,19 +201,12 @@ func (s *LabelStore) Memberships(ctx context.Context, trainer string) ([]store.M
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT project, role FROM label_members WHERE trainer = $1 ORDER BY project`, pgText(trainer))
-	if err != nil {
-		return nil, s.fail(ctx, "memberships", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Member, error) {
+	out, err := query(ctx, s.conn, []store.Member{}, func(sc backend.Scanner) (store.Member, error) {
 		m := store.Member{Trainer: trainer}
-		return m, r.Scan(&m.Project, &m.Role)
-	})
+		return m, sc.Scan(&m.Project, &m.Role)
+	}, `SELECT project, role FROM label_members WHERE trainer = $1 ORDER BY project`, pgText(trainer))
 	if err != nil {
 		return nil, s.fail(ctx, "memberships", err)
-	}
-	if out == nil {
-		out = []store.Member{}
 	}
 	return out, nil
 }
@@ -332,28 +257,22 @@ SELECT count(*) FROM t`, project, ids, data, cTasks, cClauses).Scan(&added)
 	return added, nil
 }
 
-func decodeTask(data []byte) (label.Task, error) {
-	var t label.Task
-	if err := json.Unmarshal(data, &t); err != nil {
-		return t, fmt.Errorf("stored task: %w", err)
-	}
-	return t, nil
-}
+// scanTask reads a task kept whole as JSON.
+var scanTask = backend.JSONColumn[label.Task]("task")
 
 // GetTask implements store.Labels.
 func (s *LabelStore) GetTask(ctx context.Context, project, id string) (label.Task, error) {
 	if err := s.ready(ctx); err != nil {
 		return label.Task{}, err
 	}
-	var data []byte
-	err := s.pool.QueryRow(ctx, `SELECT data FROM label_tasks WHERE project = $1 AND id = $2`, pgText(project), pgText(id)).Scan(&data)
+	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT data FROM label_tasks WHERE project = $1 AND id = $2`, pgText(project), pgText(id)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return label.Task{}, fmt.Errorf("task %q in project %q: %w", id, project, store.ErrNotFound)
 	}
 	if err != nil {
 		return label.Task{}, s.fail(ctx, "get task", err)
 	}
-	return decodeTask(data)
+	return t, nil
 }
 
 // Tasks implements store.Labels.
@@ -364,41 +283,11 @@ func (s *LabelStore) Tasks(ctx context.Context, f store.TaskFilter) ([]label.Tas
 	if f.Limit < 0 {
 		return nil, fmt.Errorf("tasks: %w", store.ErrNegativeLimit)
 	}
-	var q strings.Builder
-	args := []any{pgText(f.Project)}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if f.Clause != "" {
-		q.WriteString(`SELECT t.data FROM label_task_clauses c JOIN label_tasks t ON t.project = c.project AND t.id = c.task_id
-WHERE c.project = $1 AND c.clause = ` + arg(pgText(f.Clause)))
-	} else {
-		q.WriteString(`SELECT t.data FROM label_tasks t WHERE t.project = $1`)
-	}
-	if f.After != "" {
-		q.WriteString(` AND t.id > ` + arg(pgText(f.After)))
-	}
-	q.WriteString(` ORDER BY t.id`)
-	if f.Limit > 0 {
-		q.WriteString(` LIMIT ` + arg(f.Limit))
-	}
-	rows, err := s.pool.Query(ctx, q.String(), args...)
+	a := backend.Args{Dollar: true, Text: pgText}
+	q := backend.TasksQuery(f, &a)
+	out, err := query(ctx, s.conn, []label.Task{}, scanTask, q, a.List...)
 	if err != nil {
 		return nil, s.fail(ctx, "tasks", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (label.Task, error) {
-		var data []byte
-		if err := r.Scan(&data); err != nil {
-			return label.Task{}, err
-		}
-		return decodeTask(data)
-	})
-	if err != nil {
-		return nil, s.fail(ctx, "tasks", err)
-	}
-	if out == nil {
-		out = []label.Task{}
 	}
 	return out, nil
 }
@@ -408,19 +297,18 @@ func (s *LabelStore) NextTask(ctx context.Context, project, trainer string) (lab
 	if err := s.ready(ctx); err != nil {
 		return label.Task{}, err
 	}
-	var data []byte
-	err := s.pool.QueryRow(ctx, `SELECT t.data FROM label_tasks t
+	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT t.data FROM label_tasks t
 WHERE t.project = $1 AND NOT EXISTS (
 	SELECT 1 FROM label_labels l WHERE l.project = $1 AND l.task_id = t.id AND l.trainer = $2)
 ORDER BY (SELECT count(*) FROM label_labels l WHERE l.project = $1 AND l.task_id = t.id AND l.kind = 'human'), t.id
-LIMIT 1`, pgText(project), pgText(trainer)).Scan(&data)
+LIMIT 1`, pgText(project), pgText(trainer)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return label.Task{}, fmt.Errorf("next task for %s in %s: %w", trainer, project, store.ErrNotFound)
 	}
 	if err != nil {
 		return label.Task{}, s.fail(ctx, "next task", err)
 	}
-	return decodeTask(data)
+	return t, nil
 }
 
 // PutLabel implements store.Labels.
@@ -429,15 +317,10 @@ func (s *LabelStore) PutLabel(ctx context.Context, l label.Label) error {
 		return err
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var data []byte
-		err := tx.QueryRow(ctx, `SELECT data FROM label_tasks WHERE project = $1 AND id = $2`, pgText(l.Project), pgText(l.TaskID)).Scan(&data)
+		t, err := scanTask(tx.QueryRow(ctx, `SELECT data FROM label_tasks WHERE project = $1 AND id = $2`, pgText(l.Project), pgText(l.TaskID)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("task %q in project %q: %w", l.TaskID, l.Project, store.ErrNotFound)
 		}
-		if err != nil {
-			return err
-		}
-		t, err := decodeTask(data)
 		if err != nil {
 			return err
 		}
@@ -465,46 +348,13 @@ func (s *LabelStore) Labels(ctx context.Context, f store.LabelFilter) ([]label.L
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	q := `SELECT data FROM label_labels WHERE project = $1`
-	args := []any{pgText(f.Project)}
-	if f.TaskID != "" {
-		args = append(args, pgText(f.TaskID))
-		q += ` AND task_id = $` + strconv.Itoa(len(args))
-	}
-	if f.Trainer != "" {
-		args = append(args, pgText(f.Trainer))
-		q += ` AND trainer = $` + strconv.Itoa(len(args))
-	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY task_id, trainer`, args...)
+	a := backend.Args{Dollar: true, Text: pgText}
+	q := backend.LabelsQuery(f, &a)
+	out, err := query(ctx, s.conn, []label.Label{}, backend.JSONColumn[label.Label]("label"), q, a.List...)
 	if err != nil {
 		return nil, s.fail(ctx, "labels", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (label.Label, error) {
-		var data []byte
-		var l label.Label
-		if err := r.Scan(&data); err != nil {
-			return l, err
-		}
-		if err := json.Unmarshal(data, &l); err != nil {
-			return l, fmt.Errorf("stored label: %w", err)
-		}
-		return l, nil
-	})
-	if err != nil {
-		return nil, s.fail(ctx, "labels", err)
-	}
-	if out == nil {
-		out = []label.Label{}
 	}
 	return out, nil
-}
-
-// Close implements store.Labels.
-func (s *LabelStore) Close() error {
-	if !s.closed.Swap(true) {
-		s.pool.Close()
-	}
-	return nil
 }
 
 // pgText makes a lookup key sendable: PostgreSQL's text holds neither

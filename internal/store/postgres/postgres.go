@@ -29,16 +29,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/modelspec/modelspec/internal/decisionlog"
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 	"github.com/modelspec/modelspec/internal/store/internal/groupcommit"
 )
 
@@ -55,11 +54,10 @@ type Options struct {
 
 // Store is a store.DecisionLog in PostgreSQL.
 type Store struct {
-	pool    *pgxpool.Pool
+	*conn
 	gc      *groupcommit.Committer[*item]
 	timeout time.Duration
 	commits atomic.Int64
-	closed  atomic.Bool
 }
 
 // item is a record on its way to the database, as statement arguments.
@@ -79,20 +77,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 // OpenWith is Open with options.
 func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	c, err := openConn(ctx, dsn, decisionTrack)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err) // pgx leaves the password out of its errors
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: connect: %w", err)
-	}
-	if err := migrate(ctx, pool, decisionTrack); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = max(1, int(cfg.MaxConns)/2)
+		opts.Workers = max(1, int(c.pool.Config().MaxConns)/2)
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
@@ -100,7 +90,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.CommitTimeout <= 0 {
 		opts.CommitTimeout = 30 * time.Second
 	}
-	s := &Store{pool: pool, timeout: opts.CommitTimeout}
+	s := &Store{conn: c, timeout: opts.CommitTimeout}
 	s.gc = groupcommit.New(s.insert, opts.Workers, opts.MaxBatch)
 	return s, nil
 }
@@ -120,10 +110,7 @@ SELECT count(*) FROM d`
 
 // Append stores r once the server has committed it.
 func (s *Store) Append(ctx context.Context, r decisionlog.Record) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
 	}
 	n, err := store.Normalize(r)
@@ -143,14 +130,7 @@ func (s *Store) Append(ctx context.Context, r decisionlog.Record) error {
 		int64(l.Auth), int64(l.Chain), int64(l.InputScreen), int64(l.Upstream), int64(l.OutputScreen), int64(l.Total),
 		n.Status, n.Error,
 	}}
-	switch err := s.gc.Do(ctx, it); {
-	case err == nil, errors.Is(err, store.ErrExists), ctx.Err() != nil:
-		return err
-	case errors.Is(err, groupcommit.ErrClosed):
-		return store.ErrClosed
-	default:
-		return fmt.Errorf("append %s: %w", n.ID, err)
-	}
+	return backend.CommitError(ctx, n.ID, s.gc.Do(ctx, it))
 }
 
 // insert writes items in one transaction; results[i] is nil or ErrExists
@@ -197,10 +177,7 @@ func (s *Store) insert(items []*item) ([]error, error) {
 
 // Get returns the record with the given id.
 func (s *Store) Get(ctx context.Context, id string) (decisionlog.Record, error) {
-	if s.closed.Load() {
-		return decisionlog.Record{}, store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return decisionlog.Record{}, err
 	}
 	if !store.ValidID(id) {
@@ -218,10 +195,7 @@ func (s *Store) Get(ctx context.Context, id string) (decisionlog.Record, error) 
 
 // Query returns the records matching f.
 func (s *Store) Query(ctx context.Context, f store.Filter) ([]decisionlog.Record, error) {
-	if s.closed.Load() {
-		return nil, store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	q, err := store.PrepareFilter(f)
@@ -229,86 +203,24 @@ func (s *Store) Query(ctx context.Context, f store.Filter) ([]decisionlog.Record
 		return nil, fmt.Errorf("query: %w", err)
 	}
 	text, args := buildQuery(q)
-	rows, err := s.pool.Query(ctx, text, args...)
+	out, err := query(ctx, s.conn, make([]decisionlog.Record, 0, min(q.Limit, 64)), scan, text, args...)
 	if err != nil {
-		return nil, s.fail(ctx, "query", err)
-	}
-	defer rows.Close()
-	out := make([]decisionlog.Record, 0, min(q.Limit, 64))
-	for rows.Next() {
-		rec, err := scan(rows)
-		if err != nil {
-			return nil, s.fail(ctx, "query", err)
-		}
-		out = append(out, rec)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, "query", err)
 	}
 	return out, nil
 }
 
-// buildQuery writes the SELECT for q; as in the SQLite backend, a clause
-// filter drives the query from decision_clauses in its key order.
+// buildQuery writes the SELECT for q (backend.DecisionQuery), the same
+// as the SQLite backend's.
 func buildQuery(q store.Query) (string, []any) {
-	var b strings.Builder
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	tcol, idcol := "d.time", "d.id"
-	b.WriteString("SELECT " + prefixed("d.") + " FROM ")
-	if q.Clause != "" {
-		b.WriteString("decision_clauses c JOIN decisions d ON d.id = c.decision_id")
-		tcol, idcol = "c.time", "c.decision_id"
-		where = append(where, "c.clause = "+arg(q.Clause))
-	} else {
-		b.WriteString("decisions d")
-	}
-	if q.App != "" {
-		where = append(where, "d.app = "+arg(q.App))
-	}
-	if q.Action != "" {
-		where = append(where, "d.action = "+arg(q.Action))
-	}
-	if q.HasSince {
-		where = append(where, tcol+" >= "+arg(time.UnixMicro(q.SinceMicros).UTC()))
-	}
-	if q.HasUntil {
-		where = append(where, tcol+" < "+arg(time.UnixMicro(q.UntilMicros).UTC()))
-	}
-	dir, cmp := "DESC", "<"
-	if q.Order == store.Oldest {
-		dir, cmp = "ASC", ">"
-	}
-	if q.After != nil {
-		t := arg(time.UnixMicro(q.After.Micros).UTC())
-		where = append(where, fmt.Sprintf("(%s, %s) %s (%s, %s)", tcol, idcol, cmp, t, arg(q.After.ID)))
-	}
-	if len(where) > 0 {
-		b.WriteString(" WHERE " + strings.Join(where, " AND "))
-	}
-	fmt.Fprintf(&b, " ORDER BY %s %s, %s %s LIMIT %s", tcol, dir, idcol, dir, arg(q.Limit))
-	return b.String(), args
-}
-
-// fail maps an error to ErrClosed when the store was closed while the call
-// ran, and makes sure a context's error can be tested for.
-func (s *Store) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	a := backend.Args{Dollar: true}
+	text := backend.DecisionQuery(q, columns, "time", func(us int64) any { return time.UnixMicro(us).UTC() }, &a)
+	return text, a.List
 }
 
 // Close waits for queued appends to commit and closes the pool.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) {
+	if s.state.MarkClosed() {
 		return nil
 	}
 	s.gc.Close()
@@ -321,15 +233,7 @@ const columns = `id, version, time, app, spec_name, spec_version, model, upstrea
 clauses, findings, output, overrides, auth_ns, chain_ns, input_screen_ns, upstream_ns, output_screen_ns, total_ns,
 status, error`
 
-func prefixed(p string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = p + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
-}
-
-func scan(row pgx.Row) (decisionlog.Record, error) {
+func scan(row backend.Scanner) (decisionlog.Record, error) {
 	var r decisionlog.Record
 	var findings, output, overrides []byte
 	var lat [6]int64

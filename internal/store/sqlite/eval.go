@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/url"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 )
 
 // evalTrack is the schema of eval runs, their cases and results, and the
@@ -78,12 +75,7 @@ func EvalSchemaVersion() int { return len(evalTrack.migrations) }
 // EvalStore is a store.EvalResults in one SQLite file (which may also hold
 // the decision log). Writes go through one connection; each
 // AppendResults is one transaction, so callers batch results.
-type EvalStore struct {
-	path   string
-	w      *sql.DB // one connection: writes and migrations
-	r      *sql.DB // read-only connections
-	closed atomic.Bool
-}
+type EvalStore struct{ *conn }
 
 var _ store.EvalResults = (*EvalStore)(nil)
 
@@ -93,71 +85,11 @@ var _ store.EvalResults = (*EvalStore)(nil)
 // is measured again by resuming the run, while an fsync per batch would
 // slow a fast target down. MaxBatch is not used.
 func OpenEval(ctx context.Context, path string, opts Options) (*EvalStore, error) {
-	if opts.Synchronous == "" {
-		opts.Synchronous = Normal
-	}
-	w, r, err := openPair(ctx, path, opts)
+	c, err := openConn(ctx, path, opts, Normal, evalTrack)
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, w, evalTrack); err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
-	}
-	return &EvalStore{path: path, w: w, r: r}, nil
-}
-
-// openPair opens the single writer connection (WAL, checked) and the
-// read-only pool of the file at path.
-func openPair(ctx context.Context, path string, opts Options) (w, r *sql.DB, err error) {
-	if opts.Synchronous != Full && opts.Synchronous != Normal {
-		return nil, nil, fmt.Errorf("sqlite: synchronous %q: want %s or %s", opts.Synchronous, Full, Normal)
-	}
-	if opts.BusyTimeout <= 0 {
-		opts.BusyTimeout = 5 * time.Second
-	}
-	if opts.Readers <= 0 {
-		opts.Readers = 4
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: %w", err)
-	}
-	uri := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=synchronous(%s)", opts.BusyTimeout.Milliseconds(), opts.Synchronous)
-	w, err = sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
-	var mode string
-	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		w.Close()
-		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		w.Close()
-		return nil, nil, fmt.Errorf("sqlite: open %s: journal_mode is %s, want wal", path, mode)
-	}
-	r, err = sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(opts.Readers)
-	r.SetMaxIdleConns(opts.Readers)
-	return w, r, nil
-}
-
-func (s *EvalStore) ready(ctx context.Context) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	return ctx.Err()
+	return &EvalStore{c}, nil
 }
 
 // CreateRun stores run and its cases.
@@ -323,11 +255,8 @@ func (s *EvalStore) FinishRun(ctx context.Context, id, status string, at time.Ti
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	if status != store.EvalDone && status != store.EvalInterrupted {
-		return fmt.Errorf("finish run %s: %w: status %q (want %s or %s)", id, store.ErrInvalid, status, store.EvalDone, store.EvalInterrupted)
-	}
-	if !store.ValidID(id) {
-		return fmt.Errorf("finish run %q: %w", id, store.ErrNotFound)
+	if err := store.CheckFinish(id, status); err != nil {
+		return err
 	}
 	res, err := s.w.ExecContext(ctx, `UPDATE eval_runs SET status = ?, finished_us = ? WHERE id = ?`,
 		status, at.UTC().Truncate(store.TimePrecision).UnixMicro(), id)
@@ -344,7 +273,7 @@ func (s *EvalStore) FinishRun(ctx context.Context, id, status string, at time.Ti
 
 const runColumns = `id, suite, target, model, grader, repeats, params, status, started_us, finished_us, cases, passed, failed, unscored`
 
-func scanRun(sc interface{ Scan(...any) error }) (store.EvalRun, error) {
+func scanRun(sc backend.Scanner) (store.EvalRun, error) {
 	var r store.EvalRun
 	var params string
 	var started int64
@@ -390,32 +319,10 @@ func (s *EvalStore) ListRuns(ctx context.Context, f store.EvalRunFilter) ([]stor
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"suite", f.Suite}, {"target", f.Target}, {"model", f.Model}, {"status", f.Status}} {
-		if c.v != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.v)
-		}
-	}
-	q := `SELECT ` + runColumns + ` FROM eval_runs`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY started_us DESC, id DESC LIMIT ?"
-	rows, err := s.r.QueryContext(ctx, q, append(args, f.Limit)...)
+	a := backend.Args{}
+	q := backend.RunsQuery(f, runColumns, "started_us", &a)
+	out, err := query(ctx, s.r, []store.EvalRun{}, scanRun, q, a.List...)
 	if err != nil {
-		return nil, s.fail(ctx, "list runs", err)
-	}
-	defer rows.Close()
-	out := []store.EvalRun{}
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, s.fail(ctx, "list runs", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, "list runs", err)
 	}
 	return out, nil
@@ -442,67 +349,53 @@ func (s *EvalStore) exists(ctx context.Context, op, id string) error {
 
 // Cases yields the cases of run id in order.
 func (s *EvalStore) Cases(ctx context.Context, id string) iter.Seq2[store.EvalCase, error] {
-	return func(yield func(store.EvalCase, error) bool) {
-		if err := s.exists(ctx, "cases of", id); err != nil {
-			yield(store.EvalCase{}, err)
-			return
-		}
-		rows, err := s.r.QueryContext(ctx, `SELECT case_id, data FROM eval_cases WHERE run_id = ? ORDER BY idx`, id)
-		if err != nil {
-			yield(store.EvalCase{}, s.fail(ctx, "cases of "+id, err))
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c store.EvalCase
-			var data string
-			if err := rows.Scan(&c.ID, &data); err != nil {
-				yield(store.EvalCase{}, s.fail(ctx, "cases of "+id, err))
-				return
-			}
-			c.Data = json.RawMessage(data)
-			if !yield(c, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(store.EvalCase{}, s.fail(ctx, "cases of "+id, err))
-		}
-	}
+	return runSeq(ctx, s, "cases of", id, scanCase, `SELECT case_id, data FROM eval_cases WHERE run_id = ? ORDER BY idx`)
+}
+
+func scanCase(sc backend.Scanner) (store.EvalCase, error) {
+	var c store.EvalCase
+	var data string
+	err := sc.Scan(&c.ID, &data)
+	c.Data = json.RawMessage(data)
+	return c, err
 }
 
 // Results yields the results of run id by case id, then repeat.
 func (s *EvalStore) Results(ctx context.Context, id string) iter.Seq2[store.EvalResult, error] {
-	return func(yield func(store.EvalResult, error) bool) {
-		if err := s.exists(ctx, "results of", id); err != nil {
-			yield(store.EvalResult{}, err)
+	return runSeq(ctx, s, "results of", id, scanResult, `SELECT case_id, repeat, status, answer, error, grade, elapsed_us, time_us, cached, cache_key
+FROM eval_results WHERE run_id = ? ORDER BY case_id, repeat`)
+}
+
+func scanResult(sc backend.Scanner) (store.EvalResult, error) {
+	var r store.EvalResult
+	var grade sql.NullString
+	var elapsed, t, cached int64
+	if err := sc.Scan(&r.CaseID, &r.Repeat, &r.Status, &r.Answer, &r.Error, &grade, &elapsed, &t, &cached, &r.CacheKey); err != nil {
+		return r, err
+	}
+	if grade.Valid {
+		r.Grade = json.RawMessage(grade.String)
+	}
+	r.Elapsed, r.Time, r.Cached = time.Duration(elapsed)*time.Microsecond, time.UnixMicro(t).UTC(), cached != 0
+	return r, nil
+}
+
+// runSeq yields the rows of q (whose one argument is the run id) once run
+// id is known to be stored; an error is yielded last.
+func runSeq[T any](ctx context.Context, s *EvalStore, op, id string, scan func(backend.Scanner) (T, error), q string) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		if err := s.exists(ctx, op, id); err != nil {
+			yield(zero, err)
 			return
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT case_id, repeat, status, answer, error, grade, elapsed_us, time_us, cached, cache_key
-FROM eval_results WHERE run_id = ? ORDER BY case_id, repeat`, id)
+		rows, err := s.r.QueryContext(ctx, q, id)
+		if err == nil {
+			defer rows.Close()
+			err = backend.Each(rows, scan, func(v T) bool { return yield(v, nil) })
+		}
 		if err != nil {
-			yield(store.EvalResult{}, s.fail(ctx, "results of "+id, err))
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r store.EvalResult
-			var grade sql.NullString
-			var elapsed, t, cached int64
-			if err := rows.Scan(&r.CaseID, &r.Repeat, &r.Status, &r.Answer, &r.Error, &grade, &elapsed, &t, &cached, &r.CacheKey); err != nil {
-				yield(store.EvalResult{}, s.fail(ctx, "results of "+id, err))
-				return
-			}
-			if grade.Valid {
-				r.Grade = json.RawMessage(grade.String)
-			}
-			r.Elapsed, r.Time, r.Cached = time.Duration(elapsed)*time.Microsecond, time.UnixMicro(t).UTC(), cached != 0
-			if !yield(r, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(store.EvalResult{}, s.fail(ctx, "results of "+id, err))
+			yield(zero, s.fail(ctx, op+" "+id, err))
 		}
 	}
 }
@@ -524,22 +417,4 @@ func (s *EvalStore) Response(ctx context.Context, key string) (string, error) {
 		return "", s.fail(ctx, "response", err)
 	}
 	return answer, nil
-}
-
-func (s *EvalStore) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// Close closes the database; later calls return ErrClosed.
-func (s *EvalStore) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	return errors.Join(s.r.Close(), s.w.Close())
 }

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/modelspec/modelspec/internal/feedback"
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 )
 
 // feedbackTrack is the feedback store's schema, beside the decision log's
@@ -156,103 +153,32 @@ CREATE INDEX feedback_audit_time ON feedback_audit (at_us, seq);`,
 
 // FeedbackStore is a store.Feedback in one SQLite file (it may be the
 // decision log's file: the tables and the migration track are its own).
-type FeedbackStore struct {
-	path   string
-	db     *sql.DB
-	closed atomic.Bool
-}
+type FeedbackStore struct{ *conn }
 
 var _ store.Feedback = (*FeedbackStore)(nil)
 
 // OpenFeedback opens (creating if needed) the feedback store at path and
-// migrates it. Writes take the file's write lock at BEGIN (BEGIN
-// IMMEDIATE), so a transaction that reads then writes never fails half
-// way on a lock another process took; a busy file is waited for
-// (Options.BusyTimeout). Options.Synchronous applies as for the decision
-// log; MaxBatch is unused (feedback is written one submission at a time).
+// migrates it. Options.Synchronous applies as for the decision log;
+// MaxBatch is unused (feedback is written one submission at a time).
 func OpenFeedback(ctx context.Context, path string, opts Options) (*FeedbackStore, error) {
-	if opts.Synchronous == "" {
-		opts.Synchronous = Full
-	}
-	if opts.Synchronous != Full && opts.Synchronous != Normal {
-		return nil, fmt.Errorf("sqlite: synchronous %q: want %s or %s", opts.Synchronous, Full, Normal)
-	}
-	if opts.BusyTimeout <= 0 {
-		opts.BusyTimeout = 5 * time.Second
-	}
-	if opts.Readers <= 0 {
-		opts.Readers = 4
-	}
-	abs, err := filepath.Abs(path)
+	c, err := openConn(ctx, path, opts, Full, feedbackTrack)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return nil, err
 	}
-	uri := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-	db, err := sql.Open("sqlite", uri+fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(%s)&_pragma=journal_mode(WAL)&_txlock=immediate",
-		opts.BusyTimeout.Milliseconds(), opts.Synchronous))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(opts.Readers)
-	db.SetMaxIdleConns(opts.Readers)
-	s := &FeedbackStore{path: path, db: db}
-	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: journal mode %q (%v), want wal", path, mode, err)
-	}
-	if err := migrate(ctx, db, feedbackTrack); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
-	}
-	return s, nil
+	return &FeedbackStore{c}, nil
 }
 
-// Close closes the file; later calls return store.ErrClosed.
-func (s *FeedbackStore) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	return s.db.Close()
-}
-
-// ready reports ErrClosed or the context's error before any work.
-func (s *FeedbackStore) ready(ctx context.Context) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	return ctx.Err()
-}
-
-// wrap turns driver errors into the store's: a closed database into
-// ErrClosed, a context error stays itself.
+// wrap maps a database error (backend.State.Wrap).
 func (s *FeedbackStore) wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExists), errors.Is(err, store.ErrInvalid),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	case s.closed.Load():
-		return store.ErrClosed
-	}
-	return fmt.Errorf("sqlite feedback: %s: %w", op, err)
+	return s.state.Wrap("sqlite feedback: "+op, err)
 }
 
-// tx runs fn in one write transaction.
-func (s *FeedbackStore) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+// write runs fn in one write transaction.
+func (s *FeedbackStore) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(op, err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return s.wrap(op, err)
-	}
-	return s.wrap(op, tx.Commit())
+	return s.wrap(op, s.tx(ctx, fn))
 }
 
 func fbUS(t time.Time) int64 {
@@ -285,13 +211,10 @@ func fbUnlist(s string) ([]string, error) {
 	return out, nil
 }
 
-// fbInvalid marks a record the domain refused as the store's ErrInvalid.
-func fbInvalid(err error) error { return fmt.Errorf("%w: %w", store.ErrInvalid, err) }
-
 // fbAudit writes a staff action's audit entry in tx.
 func fbAudit(ctx context.Context, tx *sql.Tx, a feedback.AuditEntry) error {
-	if a.ID == "" || a.At.IsZero() || a.Action == "" {
-		return fmt.Errorf("%w: audit entry needs an id, a time and an action", store.ErrInvalid)
+	if err := store.CheckAudit(a); err != nil {
+		return err
 	}
 	return fbInsert(ctx, tx, "audit entry "+a.ID, `INSERT INTO feedback_audit (id, at_us, actor, action, target, detail)
 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, a.ID, fbUS(a.At), a.Actor, a.Action, a.Target, a.Detail)
@@ -312,20 +235,15 @@ func fbInsert(ctx context.Context, tx *sql.Tx, what, q string, args ...any) erro
 	return nil
 }
 
-// exists checks that a row with the key is there.
+// fbExists checks that a row with the key is there.
 func fbExists(ctx context.Context, tx *sql.Tx, what, q string, key string) error {
-	var one int
-	err := tx.QueryRowContext(ctx, q, key).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s %q: %w", what, key, store.ErrNotFound)
-	}
-	return err
+	return existsIn(ctx, tx, fmt.Sprintf("%s %q", what, key), q, key)
 }
 
 // Secret implements store.Feedback.
 func (s *FeedbackStore) Secret(ctx context.Context, name string, candidate []byte) ([]byte, error) {
 	var out []byte
-	err := s.tx(ctx, "secret", func(tx *sql.Tx) error {
+	err := s.write(ctx, "secret", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO feedback_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, candidate); err != nil {
 			return err
 		}
@@ -337,9 +255,9 @@ func (s *FeedbackStore) Secret(ctx context.Context, name string, candidate []byt
 // PublishVersion implements store.Feedback.
 func (s *FeedbackStore) PublishVersion(ctx context.Context, v feedback.Version, a feedback.AuditEntry) error {
 	if err := v.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "publish version", func(tx *sql.Tx) error {
+	return s.write(ctx, "publish version", func(tx *sql.Tx) error {
 		if err := fbInsert(ctx, tx, "version "+v.ID, `INSERT INTO feedback_versions (id, name, source, notes, published_us, published_by)
 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, v.ID, v.Name, v.Source, v.Notes, fbUS(v.PublishedAt), v.PublishedBy); err != nil {
 			return err
@@ -350,7 +268,7 @@ VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, v.ID, v.Name, v.Source, 
 
 const fbVersionCols = `id, name, source, notes, published_us, published_by`
 
-func fbScanVersion(sc interface{ Scan(...any) error }) (feedback.Version, error) {
+func fbScanVersion(sc backend.Scanner) (feedback.Version, error) {
 	var v feedback.Version
 	var at int64
 	err := sc.Scan(&v.ID, &v.Name, &v.Source, &v.Notes, &at, &v.PublishedBy)
@@ -368,29 +286,17 @@ func (s *FeedbackStore) Version(ctx context.Context, id string) (feedback.Versio
 	return fbOne(ctx, s, "version", id, fbScanVersion, `SELECT `+fbVersionCols+` FROM feedback_versions WHERE id = ?`, id)
 }
 
-// query runs a read and scans every row.
-func fbQuery[T any](ctx context.Context, s *FeedbackStore, op string, scan func(interface{ Scan(...any) error }) (T, error), q string, args ...any) ([]T, error) {
+// fbQuery runs a read and scans every row.
+func fbQuery[T any](ctx context.Context, s *FeedbackStore, op string, scan func(backend.Scanner) (T, error), q string, args ...any) ([]T, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, s.wrap(op, err)
-		}
-		out = append(out, v)
-	}
-	return out, s.wrap(op, rows.Err())
+	out, err := query(ctx, s.r, nil, scan, q, args...)
+	return out, s.wrap(op, err)
 }
 
-// one reads one row, or ErrNotFound.
-func fbOne[T any](ctx context.Context, s *FeedbackStore, what, key string, scan func(interface{ Scan(...any) error }) (T, error), q string, args ...any) (T, error) {
+// fbOne reads one row, or ErrNotFound.
+func fbOne[T any](ctx context.Context, s *FeedbackStore, what, key string, scan func(backend.Scanner) (T, error), q string, args ...any) (T, error) {
 	out, err := fbQuery(ctx, s, what, scan, q, args...)
 	if err != nil {
 		var zero T
@@ -406,9 +312,9 @@ func fbOne[T any](ctx context.Context, s *FeedbackStore, what, key string, scan 
 // CreatePeriod implements store.Feedback.
 func (s *FeedbackStore) CreatePeriod(ctx context.Context, p feedback.Period, a feedback.AuditEntry) error {
 	if err := p.Validate(nil); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "create period", func(tx *sql.Tx) error {
+	return s.write(ctx, "create period", func(tx *sql.Tx) error {
 		if err := fbExists(ctx, tx, "version", `SELECT 1 FROM feedback_versions WHERE id = ?`, p.Version); err != nil {
 			return err
 		}
@@ -421,7 +327,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 	})
 }
 
-func fbScanPeriod(sc interface{ Scan(...any) error }) (feedback.Period, error) {
+func fbScanPeriod(sc backend.Scanner) (feedback.Period, error) {
 	var p feedback.Period
 	var start, end, created int64
 	var clauses string
@@ -444,7 +350,7 @@ FROM feedback_periods WHERE (? = '' OR version = ?) ORDER BY start_us, id`, vers
 
 const fbParticipantCols = `id, email_hash, grp, confirmed_us, created_us`
 
-func fbScanParticipant(sc interface{ Scan(...any) error }) (feedback.Participant, error) {
+func fbScanParticipant(sc backend.Scanner) (feedback.Participant, error) {
 	var p feedback.Participant
 	var conf, created int64
 	err := sc.Scan(&p.ID, &p.EmailHash, &p.Group, &conf, &created)
@@ -454,12 +360,12 @@ func fbScanParticipant(sc interface{ Scan(...any) error }) (feedback.Participant
 
 // AddParticipant implements store.Feedback.
 func (s *FeedbackStore) AddParticipant(ctx context.Context, p feedback.Participant, email string) (feedback.Participant, bool, error) {
-	if p.ID == "" || p.EmailHash == "" || p.CreatedAt.IsZero() {
-		return p, false, fmt.Errorf("%w: participant needs an id, an email hash and a time", store.ErrInvalid)
+	if err := store.CheckParticipant(p); err != nil {
+		return p, false, err
 	}
 	var out feedback.Participant
 	created := false
-	err := s.tx(ctx, "add participant", func(tx *sql.Tx) error {
+	err := s.write(ctx, "add participant", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO feedback_participants (id, email_hash, email, grp, confirmed_us, created_us)
 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, p.ID, p.EmailHash, email, p.Group, fbUS(p.Confirmed), fbUS(p.CreatedAt))
 		if err != nil {
@@ -493,7 +399,7 @@ func (s *FeedbackStore) ParticipantByEmail(ctx context.Context, hash string) (fe
 // ConfirmParticipant implements store.Feedback.
 func (s *FeedbackStore) ConfirmParticipant(ctx context.Context, id string, at time.Time) (int, error) {
 	moved := 0
-	err := s.tx(ctx, "confirm participant", func(tx *sql.Tx) error {
+	err := s.write(ctx, "confirm participant", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE feedback_participants
 SET confirmed_us = CASE WHEN confirmed_us = 0 THEN ? ELSE confirmed_us END, email = '' WHERE id = ?`, fbUS(at), id)
 		if err != nil {
@@ -518,10 +424,10 @@ WHERE participant = ? AND status = 'pending'`, id)
 
 // AddToken implements store.Feedback.
 func (s *FeedbackStore) AddToken(ctx context.Context, t feedback.Token) error {
-	if t.Hash == "" || t.Participant == "" || t.Expires.IsZero() {
-		return fmt.Errorf("%w: token needs a hash, a participant and an expiry", store.ErrInvalid)
+	if err := store.CheckToken(t); err != nil {
+		return err
 	}
-	return s.tx(ctx, "add token", func(tx *sql.Tx) error {
+	return s.write(ctx, "add token", func(tx *sql.Tx) error {
 		return fbInsert(ctx, tx, "token", `INSERT INTO feedback_tokens (hash, participant, expires_us) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			t.Hash, t.Participant, fbUS(t.Expires))
 	})
@@ -531,7 +437,7 @@ func (s *FeedbackStore) AddToken(ctx context.Context, t feedback.Token) error {
 func (s *FeedbackStore) UseToken(ctx context.Context, hash string, now time.Time) (feedback.Token, error) {
 	var t feedback.Token
 	var exp int64
-	err := s.tx(ctx, "use token", func(tx *sql.Tx) error {
+	err := s.write(ctx, "use token", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `DELETE FROM feedback_tokens WHERE hash = ? RETURNING participant, expires_us`, hash).Scan(&t.Participant, &exp)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("token: %w", store.ErrNotFound)
@@ -551,7 +457,7 @@ func (s *FeedbackStore) UseToken(ctx context.Context, hash string, now time.Time
 const fbItemCols = `id, version, period, kind, clause, participant, alias, grp, stance, understood, reading, missing, comment, edit,
 proposed_kind, proposed_title, proposed_text, status, screened, masked, flags, created_us`
 
-func fbScanItem(sc interface{ Scan(...any) error }) (feedback.Item, error) {
+func fbScanItem(sc backend.Scanner) (feedback.Item, error) {
 	var it feedback.Item
 	var masked, flags string
 	var created int64
@@ -578,9 +484,9 @@ func fbCheckAuthor(ctx context.Context, tx *sql.Tx, version, participant string)
 // AddItem implements store.Feedback.
 func (s *FeedbackStore) AddItem(ctx context.Context, it feedback.Item) error {
 	if err := it.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "add item", func(tx *sql.Tx) error {
+	return s.write(ctx, "add item", func(tx *sql.Tx) error {
 		if err := fbCheckAuthor(ctx, tx, it.Version, it.Participant); err != nil {
 			return err
 		}
@@ -597,46 +503,18 @@ func (s *FeedbackStore) Item(ctx context.Context, id string) (feedback.Item, err
 	return fbOne(ctx, s, "item", id, fbScanItem, `SELECT `+fbItemCols+` FROM feedback_items WHERE id = ?`, id)
 }
 
-// where builds the WHERE clause of a filter.
+// fbWhere is the WHERE, ORDER BY and LIMIT of a filter
+// (backend.FeedbackWhere), with its arguments.
 func fbWhere(f store.FeedbackFilter, items bool) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(col, v string) {
-		if v != "" {
-			conds = append(conds, col+" = ?")
-			args = append(args, v)
-		}
-	}
-	add("version", f.Version)
-	add("period", f.Period)
-	add("clause", f.Clause)
-	add("participant", f.Participant)
-	if items {
-		add("kind", string(f.Kind))
-	}
-	if len(f.Status) > 0 {
-		ph := make([]string, len(f.Status))
-		for i, st := range f.Status {
-			ph[i] = "?"
-			args = append(args, string(st))
-		}
-		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
-	}
-	q := ""
-	if len(conds) > 0 {
-		q = " WHERE " + strings.Join(conds, " AND ")
-	}
-	q += " ORDER BY created_us, seq"
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	return q, args
+	a := backend.Args{}
+	w := backend.FeedbackWhere(f, items, "created_us", &a)
+	return w, a.List
 }
 
 // Items implements store.Feedback.
 func (s *FeedbackStore) Items(ctx context.Context, f store.FeedbackFilter) ([]feedback.Item, error) {
-	if f.Limit < 0 {
-		return nil, fmt.Errorf("%w: negative limit", store.ErrInvalid)
+	if err := f.Check(); err != nil {
+		return nil, err
 	}
 	w, args := fbWhere(f, true)
 	return fbQuery(ctx, s, "items", fbScanItem, `SELECT `+fbItemCols+` FROM feedback_items`+w, args...)
@@ -644,7 +522,7 @@ func (s *FeedbackStore) Items(ctx context.Context, f store.FeedbackFilter) ([]fe
 
 const fbStatementCols = `id, version, period, clause, text, participant, alias, status, screened, masked, flags, created_us`
 
-func fbScanStatement(sc interface{ Scan(...any) error }) (feedback.Statement, error) {
+func fbScanStatement(sc backend.Scanner) (feedback.Statement, error) {
 	var st feedback.Statement
 	var masked, flags string
 	var created int64
@@ -662,9 +540,9 @@ func fbScanStatement(sc interface{ Scan(...any) error }) (feedback.Statement, er
 // AddStatement implements store.Feedback.
 func (s *FeedbackStore) AddStatement(ctx context.Context, st feedback.Statement) error {
 	if err := st.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "add statement", func(tx *sql.Tx) error {
+	return s.write(ctx, "add statement", func(tx *sql.Tx) error {
 		if err := fbCheckAuthor(ctx, tx, st.Version, st.Participant); err != nil {
 			return err
 		}
@@ -682,8 +560,8 @@ func (s *FeedbackStore) Statement(ctx context.Context, id string) (feedback.Stat
 
 // Statements implements store.Feedback.
 func (s *FeedbackStore) Statements(ctx context.Context, f store.FeedbackFilter) ([]feedback.Statement, error) {
-	if f.Limit < 0 {
-		return nil, fmt.Errorf("%w: negative limit", store.ErrInvalid)
+	if err := f.Check(); err != nil {
+		return nil, err
 	}
 	w, args := fbWhere(f, false)
 	return fbQuery(ctx, s, "statements", fbScanStatement, `SELECT `+fbStatementCols+` FROM feedback_statements`+w, args...)
@@ -691,14 +569,11 @@ func (s *FeedbackStore) Statements(ctx context.Context, f store.FeedbackFilter) 
 
 // Moderate implements store.Feedback.
 func (s *FeedbackStore) Moderate(ctx context.Context, what, id string, to feedback.Status, a feedback.AuditEntry) error {
+	if err := store.CheckModerate(what, to); err != nil {
+		return err
+	}
 	table := map[string]string{store.ModerateItem: "feedback_items", store.ModerateStatement: "feedback_statements"}[what]
-	if table == "" {
-		return fmt.Errorf("%w: moderate %q: want item or statement", store.ErrInvalid, what)
-	}
-	if to != feedback.Published && to != feedback.Rejected && to != feedback.Held {
-		return fmt.Errorf("%w: moderate to %q: want published, rejected or held", store.ErrInvalid, to)
-	}
-	return s.tx(ctx, "moderate", func(tx *sql.Tx) error {
+	return s.write(ctx, "moderate", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE `+table+` SET status = ? WHERE id = ?`, to, id)
 		if err != nil {
 			return err
@@ -713,9 +588,9 @@ func (s *FeedbackStore) Moderate(ctx context.Context, what, id string, to feedba
 // Vote implements store.Feedback.
 func (s *FeedbackStore) Vote(ctx context.Context, v feedback.Vote) error {
 	if err := v.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "vote", func(tx *sql.Tx) error {
+	return s.write(ctx, "vote", func(tx *sql.Tx) error {
 		if err := fbExists(ctx, tx, "statement", `SELECT 1 FROM feedback_statements WHERE id = ?`, v.Statement); err != nil {
 			return err
 		}
@@ -727,7 +602,7 @@ ON CONFLICT (statement, participant) DO UPDATE SET value = excluded.value, at_us
 
 // Votes implements store.Feedback.
 func (s *FeedbackStore) Votes(ctx context.Context, version string) ([]feedback.Vote, error) {
-	return fbQuery(ctx, s, "votes", func(sc interface{ Scan(...any) error }) (feedback.Vote, error) {
+	return fbQuery(ctx, s, "votes", func(sc backend.Scanner) (feedback.Vote, error) {
 		var v feedback.Vote
 		var at int64
 		err := sc.Scan(&v.Statement, &v.Participant, &v.Value, &at)
@@ -740,9 +615,9 @@ WHERE (? = '' OR s.version = ?) ORDER BY v.statement, v.participant`, version, v
 // AddChange implements store.Feedback.
 func (s *FeedbackStore) AddChange(ctx context.Context, c feedback.Change, a feedback.AuditEntry) error {
 	if err := c.Validate(); err != nil {
-		return fbInvalid(err)
+		return store.InvalidFeedback(err)
 	}
-	return s.tx(ctx, "add change", func(tx *sql.Tx) error {
+	return s.write(ctx, "add change", func(tx *sql.Tx) error {
 		if err := fbExists(ctx, tx, "version", `SELECT 1 FROM feedback_versions WHERE id = ?`, c.Version); err != nil {
 			return err
 		}
@@ -765,7 +640,7 @@ ON CONFLICT DO NOTHING`, c.ID, item, i); err != nil {
 
 // Changes implements store.Feedback.
 func (s *FeedbackStore) Changes(ctx context.Context, version, item string) ([]feedback.Change, error) {
-	cs, err := fbQuery(ctx, s, "changes", func(sc interface{ Scan(...any) error }) (feedback.Change, error) {
+	cs, err := fbQuery(ctx, s, "changes", func(sc backend.Scanner) (feedback.Change, error) {
 		var c feedback.Change
 		var at int64
 		var items string
@@ -785,10 +660,10 @@ ORDER BY c.at_us, c.seq`, version, version, item, item)
 
 // SetRole implements store.Feedback.
 func (s *FeedbackStore) SetRole(ctx context.Context, emailHash string, role feedback.Role, a feedback.AuditEntry) error {
-	if emailHash == "" || (role != "" && role != feedback.Author && role != feedback.Moderator) {
-		return fmt.Errorf("%w: role %q for %q: want author, moderator or none", store.ErrInvalid, role, emailHash)
+	if err := store.CheckRole(emailHash, role); err != nil {
+		return err
 	}
-	return s.tx(ctx, "set role", func(tx *sql.Tx) error {
+	return s.write(ctx, "set role", func(tx *sql.Tx) error {
 		var err error
 		if role == "" {
 			_, err = tx.ExecContext(ctx, `DELETE FROM feedback_roles WHERE email_hash = ?`, emailHash)
@@ -805,7 +680,7 @@ ON CONFLICT (email_hash) DO UPDATE SET role = excluded.role`, emailHash, role)
 
 // Role implements store.Feedback.
 func (s *FeedbackStore) Role(ctx context.Context, emailHash string) (feedback.Role, error) {
-	r, err := fbOne(ctx, s, "role", emailHash, func(sc interface{ Scan(...any) error }) (feedback.Role, error) {
+	r, err := fbOne(ctx, s, "role", emailHash, func(sc backend.Scanner) (feedback.Role, error) {
 		var r feedback.Role
 		return r, sc.Scan(&r)
 	}, `SELECT role FROM feedback_roles WHERE email_hash = ?`, emailHash)
@@ -821,7 +696,7 @@ func (s *FeedbackStore) Roles(ctx context.Context) (map[string]feedback.Role, er
 		h string
 		r feedback.Role
 	}
-	ps, err := fbQuery(ctx, s, "roles", func(sc interface{ Scan(...any) error }) (pair, error) {
+	ps, err := fbQuery(ctx, s, "roles", func(sc backend.Scanner) (pair, error) {
 		var p pair
 		return p, sc.Scan(&p.h, &p.r)
 	}, `SELECT email_hash, role FROM feedback_roles`)
@@ -834,10 +709,10 @@ func (s *FeedbackStore) Roles(ctx context.Context) (map[string]feedback.Role, er
 
 // AddMessage implements store.Feedback.
 func (s *FeedbackStore) AddMessage(ctx context.Context, m feedback.Message) error {
-	if m.ID == "" || m.To == "" || m.CreatedAt.IsZero() {
-		return fmt.Errorf("%w: message needs an id, a recipient and a time", store.ErrInvalid)
+	if err := store.CheckMessage(m); err != nil {
+		return err
 	}
-	return s.tx(ctx, "add message", func(tx *sql.Tx) error {
+	return s.write(ctx, "add message", func(tx *sql.Tx) error {
 		return fbInsert(ctx, tx, "message "+m.ID, `INSERT INTO feedback_outbox (id, recipient, subject, body, created_us)
 VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, m.ID, m.To, m.Subject, m.Body, fbUS(m.CreatedAt))
 	})
@@ -845,7 +720,7 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, m.ID, m.To, m.Subject, m.Bo
 
 // Messages implements store.Feedback.
 func (s *FeedbackStore) Messages(ctx context.Context, to string) ([]feedback.Message, error) {
-	return fbQuery(ctx, s, "messages", func(sc interface{ Scan(...any) error }) (feedback.Message, error) {
+	return fbQuery(ctx, s, "messages", func(sc backend.Scanner) (feedback.Message, error) {
 		var m feedback.Message
 		var at int64
 		err := sc.Scan(&m.ID, &m.To, &m.Subject, &m.Body, &at)
@@ -856,13 +731,11 @@ func (s *FeedbackStore) Messages(ctx context.Context, to string) ([]feedback.Mes
 
 // Audit implements store.Feedback.
 func (s *FeedbackStore) Audit(ctx context.Context, limit int) ([]feedback.AuditEntry, error) {
-	if limit < 0 {
-		return nil, fmt.Errorf("%w: negative limit", store.ErrInvalid)
+	limit, err := store.AuditLimit(limit)
+	if err != nil {
+		return nil, err
 	}
-	if limit == 0 {
-		limit = store.DefaultLimit
-	}
-	return fbQuery(ctx, s, "audit", func(sc interface{ Scan(...any) error }) (feedback.AuditEntry, error) {
+	return fbQuery(ctx, s, "audit", func(sc backend.Scanner) (feedback.AuditEntry, error) {
 		var a feedback.AuditEntry
 		var at int64
 		err := sc.Scan(&a.ID, &at, &a.Actor, &a.Action, &a.Target, &a.Detail)

@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/modelspec/modelspec/internal/label"
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 )
 
 // labelTrack is the labeling workbench's schema: projects, trainers,
@@ -72,64 +71,18 @@ func LabelSchemaVersion() int { return len(labelTrack.migrations) }
 // LabelStore is a store.Labels in one SQLite file (which may also hold the
 // decision log and the eval results). Writes go through one connection,
 // each call one transaction.
-type LabelStore struct {
-	path   string
-	w      *sql.DB
-	r      *sql.DB
-	closed atomic.Bool
-}
+type LabelStore struct{ *conn }
 
 var _ store.Labels = (*LabelStore)(nil)
 
 // OpenLabels opens (creating if needed) the label store at path and
 // migrates it. Synchronous defaults to Full: a label is a person's work.
 func OpenLabels(ctx context.Context, path string, opts Options) (*LabelStore, error) {
-	if opts.Synchronous == "" {
-		opts.Synchronous = Full
-	}
-	w, r, err := openPair(ctx, path, opts)
+	c, err := openConn(ctx, path, opts, Full, labelTrack)
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, w, labelTrack); err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
-	}
-	return &LabelStore{path: path, w: w, r: r}, nil
-}
-
-func (s *LabelStore) ready(ctx context.Context) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	return ctx.Err()
-}
-
-func (s *LabelStore) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrInvalid) {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// tx runs fn in a write transaction.
-func (s *LabelStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return &LabelStore{c}, nil
 }
 
 // CreateProject implements store.Labels.
@@ -157,22 +110,14 @@ func (s *LabelStore) Projects(ctx context.Context) ([]store.LabelProject, error)
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_us FROM label_projects ORDER BY id`)
-	if err != nil {
-		return nil, s.fail(ctx, "projects", err)
-	}
-	defer rows.Close()
-	out := []store.LabelProject{}
-	for rows.Next() {
+	out, err := query(ctx, s.r, []store.LabelProject{}, func(sc backend.Scanner) (store.LabelProject, error) {
 		var p store.LabelProject
 		var us int64
-		if err := rows.Scan(&p.ID, &p.Name, &us); err != nil {
-			return nil, s.fail(ctx, "projects", err)
-		}
+		err := sc.Scan(&p.ID, &p.Name, &us)
 		p.Created = time.UnixMicro(us).UTC()
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+		return p, err
+	}, `SELECT id, name, created_us FROM label_projects ORDER BY id`)
+	if err != nil {
 		return nil, s.fail(ctx, "projects", err)
 	}
 	return out, nil
@@ -218,36 +163,17 @@ func (s *LabelStore) Trainers(ctx context.Context) ([]store.Trainer, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT name, password_hash, created_us FROM label_trainers ORDER BY name`)
+	out, err := query(ctx, s.r, []store.Trainer{}, func(sc backend.Scanner) (store.Trainer, error) {
+		var t store.Trainer
+		var us int64
+		err := sc.Scan(&t.Name, &t.PasswordHash, &us)
+		t.Created = time.UnixMicro(us).UTC()
+		return t, err
+	}, `SELECT name, password_hash, created_us FROM label_trainers ORDER BY name`)
 	if err != nil {
 		return nil, s.fail(ctx, "trainers", err)
 	}
-	defer rows.Close()
-	out := []store.Trainer{}
-	for rows.Next() {
-		var t store.Trainer
-		var us int64
-		if err := rows.Scan(&t.Name, &t.PasswordHash, &us); err != nil {
-			return nil, s.fail(ctx, "trainers", err)
-		}
-		t.Created = time.UnixMicro(us).UTC()
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, "trainers", err)
-	}
 	return out, nil
-}
-
-// existsIn reports an ErrNotFound error unless query (one ? argument)
-// finds a row.
-func existsIn(ctx context.Context, tx *sql.Tx, what, query string, args ...any) error {
-	var one int
-	err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
-	}
-	return err
 }
 
 // AddMember implements store.Labels.
@@ -280,20 +206,11 @@ func (s *LabelStore) Memberships(ctx context.Context, trainer string) ([]store.M
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT project, role FROM label_members WHERE trainer = ? ORDER BY project`, trainer)
-	if err != nil {
-		return nil, s.fail(ctx, "memberships", err)
-	}
-	defer rows.Close()
-	out := []store.Member{}
-	for rows.Next() {
+	out, err := query(ctx, s.r, []store.Member{}, func(sc backend.Scanner) (store.Member, error) {
 		m := store.Member{Trainer: trainer}
-		if err := rows.Scan(&m.Project, &m.Role); err != nil {
-			return nil, s.fail(ctx, "memberships", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+		return m, sc.Scan(&m.Project, &m.Role)
+	}, `SELECT project, role FROM label_members WHERE trainer = ? ORDER BY project`, trainer)
+	if err != nil {
 		return nil, s.fail(ctx, "memberships", err)
 	}
 	return out, nil
@@ -351,28 +268,22 @@ func (s *LabelStore) AddTasks(ctx context.Context, project string, tasks []label
 	return added, nil
 }
 
-func decodeTask(data string) (label.Task, error) {
-	var t label.Task
-	if err := json.Unmarshal([]byte(data), &t); err != nil {
-		return t, fmt.Errorf("stored task: %w", err)
-	}
-	return t, nil
-}
+// scanTask reads a task kept whole as JSON.
+var scanTask = backend.JSONColumn[label.Task]("task")
 
 // GetTask implements store.Labels.
 func (s *LabelStore) GetTask(ctx context.Context, project, id string) (label.Task, error) {
 	if err := s.ready(ctx); err != nil {
 		return label.Task{}, err
 	}
-	var data string
-	err := s.r.QueryRowContext(ctx, `SELECT data FROM label_tasks WHERE project = ? AND id = ?`, project, id).Scan(&data)
+	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT data FROM label_tasks WHERE project = ? AND id = ?`, project, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return label.Task{}, fmt.Errorf("task %q in project %q: %w", id, project, store.ErrNotFound)
 	}
 	if err != nil {
 		return label.Task{}, s.fail(ctx, "get task", err)
 	}
-	return decodeTask(data)
+	return t, nil
 }
 
 // Tasks implements store.Labels.
@@ -383,42 +294,10 @@ func (s *LabelStore) Tasks(ctx context.Context, f store.TaskFilter) ([]label.Tas
 	if f.Limit < 0 {
 		return nil, fmt.Errorf("tasks: %w", store.ErrNegativeLimit)
 	}
-	var q strings.Builder
-	args := []any{f.Project}
-	if f.Clause != "" {
-		q.WriteString(`SELECT t.data FROM label_task_clauses c JOIN label_tasks t ON t.project = c.project AND t.id = c.task_id
-WHERE c.project = ? AND c.clause = ?`)
-		args = append(args, f.Clause)
-	} else {
-		q.WriteString(`SELECT t.data FROM label_tasks t WHERE t.project = ?`)
-	}
-	if f.After != "" {
-		q.WriteString(` AND t.id > ?`)
-		args = append(args, f.After)
-	}
-	q.WriteString(` ORDER BY t.id`)
-	if f.Limit > 0 {
-		q.WriteString(` LIMIT ?`)
-		args = append(args, f.Limit)
-	}
-	rows, err := s.r.QueryContext(ctx, q.String(), args...)
+	a := backend.Args{}
+	q := backend.TasksQuery(f, &a)
+	out, err := query(ctx, s.r, []label.Task{}, scanTask, q, a.List...)
 	if err != nil {
-		return nil, s.fail(ctx, "tasks", err)
-	}
-	defer rows.Close()
-	out := []label.Task{}
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, s.fail(ctx, "tasks", err)
-		}
-		t, err := decodeTask(data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, "tasks", err)
 	}
 	return out, nil
@@ -429,19 +308,18 @@ func (s *LabelStore) NextTask(ctx context.Context, project, trainer string) (lab
 	if err := s.ready(ctx); err != nil {
 		return label.Task{}, err
 	}
-	var data string
-	err := s.r.QueryRowContext(ctx, `SELECT t.data FROM label_tasks t
+	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT t.data FROM label_tasks t
 WHERE t.project = ?1 AND NOT EXISTS (
 	SELECT 1 FROM label_labels l WHERE l.project = ?1 AND l.task_id = t.id AND l.trainer = ?2)
 ORDER BY (SELECT count(*) FROM label_labels l WHERE l.project = ?1 AND l.task_id = t.id AND l.kind = 'human'), t.id
-LIMIT 1`, project, trainer).Scan(&data)
+LIMIT 1`, project, trainer))
 	if errors.Is(err, sql.ErrNoRows) {
 		return label.Task{}, fmt.Errorf("next task for %s in %s: %w", trainer, project, store.ErrNotFound)
 	}
 	if err != nil {
 		return label.Task{}, s.fail(ctx, "next task", err)
 	}
-	return decodeTask(data)
+	return t, nil
 }
 
 // PutLabel implements store.Labels.
@@ -450,15 +328,10 @@ func (s *LabelStore) PutLabel(ctx context.Context, l label.Label) error {
 		return err
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var data string
-		err := tx.QueryRowContext(ctx, `SELECT data FROM label_tasks WHERE project = ? AND id = ?`, l.Project, l.TaskID).Scan(&data)
+		t, err := scanTask(tx.QueryRowContext(ctx, `SELECT data FROM label_tasks WHERE project = ? AND id = ?`, l.Project, l.TaskID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("task %q in project %q: %w", l.TaskID, l.Project, store.ErrNotFound)
 		}
-		if err != nil {
-			return err
-		}
-		t, err := decodeTask(data)
 		if err != nil {
 			return err
 		}
@@ -486,43 +359,11 @@ func (s *LabelStore) Labels(ctx context.Context, f store.LabelFilter) ([]label.L
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	q := `SELECT data FROM label_labels WHERE project = ?`
-	args := []any{f.Project}
-	if f.TaskID != "" {
-		q += ` AND task_id = ?`
-		args = append(args, f.TaskID)
-	}
-	if f.Trainer != "" {
-		q += ` AND trainer = ?`
-		args = append(args, f.Trainer)
-	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY task_id, trainer`, args...)
+	a := backend.Args{}
+	q := backend.LabelsQuery(f, &a)
+	out, err := query(ctx, s.r, []label.Label{}, backend.JSONColumn[label.Label]("label"), q, a.List...)
 	if err != nil {
 		return nil, s.fail(ctx, "labels", err)
 	}
-	defer rows.Close()
-	out := []label.Label{}
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, s.fail(ctx, "labels", err)
-		}
-		var l label.Label
-		if err := json.Unmarshal([]byte(data), &l); err != nil {
-			return nil, fmt.Errorf("stored label: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, "labels", err)
-	}
 	return out, nil
-}
-
-// Close implements store.Labels.
-func (s *LabelStore) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	return errors.Join(s.w.Close(), s.r.Close())
 }

@@ -35,14 +35,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/modelspec/modelspec/internal/decisionlog"
 	"github.com/modelspec/modelspec/internal/store"
+	"github.com/modelspec/modelspec/internal/store/internal/backend"
 	"github.com/modelspec/modelspec/internal/store/internal/groupcommit"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -70,15 +68,12 @@ type Options struct {
 
 // Store is a store.DecisionLog in one SQLite file.
 type Store struct {
-	path string
-	w    *sql.DB // one connection, used only by the writer goroutine and migrations
-	r    *sql.DB // read-only connections for Get and Query
+	*conn // w is used only by the writer goroutine and migrations
 
 	ins     *sql.Stmt // insertDecision, prepared on w
 	insC    *sql.Stmt // insertClause, prepared on w
 	gc      *groupcommit.Committer[*item]
 	commits atomic.Int64 // transactions committed
-	closed  atomic.Bool
 }
 
 var _ store.DecisionLog = (*Store)(nil)
@@ -92,77 +87,24 @@ type item struct {
 // Open opens (creating if needed) the decision log at path and migrates it
 // to the current schema.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
-	if opts.Synchronous == "" {
-		opts.Synchronous = Full
-	}
-	if opts.Synchronous != Full && opts.Synchronous != Normal {
-		return nil, fmt.Errorf("sqlite: synchronous %q: want %s or %s", opts.Synchronous, Full, Normal)
-	}
-	if opts.BusyTimeout <= 0 {
-		opts.BusyTimeout = 5 * time.Second
-	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
 	}
-	if opts.Readers <= 0 {
-		opts.Readers = 4
-	}
-	abs, err := filepath.Abs(path)
+	c, err := openConn(ctx, path, opts, Full, decisionTrack)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	// A file: URI, so that any byte of the path is escaped and none is
-	// taken for a parameter.
-	uri := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=synchronous(%s)", opts.BusyTimeout.Milliseconds(), opts.Synchronous)
-	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
-	s := &Store{path: path, w: w}
-	if err := s.check(ctx); err != nil {
-		w.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, w, decisionTrack); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
-	}
-	if s.ins, err = w.PrepareContext(ctx, insertDecision); err == nil {
-		s.insC, err = w.PrepareContext(ctx, insertClause)
+	s := &Store{conn: c}
+	if s.ins, err = c.w.PrepareContext(ctx, insertDecision); err == nil {
+		s.insC, err = c.w.PrepareContext(ctx, insertClause)
 	}
 	if err != nil {
-		w.Close()
+		c.closeDBs()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(opts.Readers)
-	r.SetMaxIdleConns(opts.Readers)
-	s.r = r
 	// One worker: SQLite has one writer at a time.
 	s.gc = groupcommit.New(s.insert, 1, opts.MaxBatch)
 	return s, nil
-}
-
-// check makes sure the pragmas took: a file system without shared memory
-// support would silently leave the journal in another mode.
-func (s *Store) check(ctx context.Context) error {
-	var mode string
-	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("sqlite: open %s: journal_mode is %s, want wal", s.path, mode)
-	}
-	return nil
 }
 
 // Append stores r once its batch has committed.
@@ -178,14 +120,7 @@ func (s *Store) Append(ctx context.Context, r decisionlog.Record) error {
 	if err != nil {
 		return fmt.Errorf("append %s: %w", r.ID, err)
 	}
-	switch err := s.gc.Do(ctx, &item{rec: n, row: row}); {
-	case err == nil, errors.Is(err, store.ErrExists), ctx.Err() != nil:
-		return err
-	case errors.Is(err, groupcommit.ErrClosed):
-		return store.ErrClosed
-	default:
-		return fmt.Errorf("append %s: %w", n.ID, err)
-	}
+	return backend.CommitError(ctx, n.ID, s.gc.Do(ctx, &item{rec: n, row: row}))
 }
 
 const insertDecision = `INSERT INTO decisions (` + columns + `)
@@ -236,36 +171,25 @@ func (s *Store) insert(items []*item) (results []error, err error) {
 
 // Get returns the record with the given id.
 func (s *Store) Get(ctx context.Context, id string) (decisionlog.Record, error) {
-	if s.closed.Load() {
-		return decisionlog.Record{}, store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return decisionlog.Record{}, err
 	}
 	if !store.ValidID(id) {
 		return decisionlog.Record{}, fmt.Errorf("get %q: %w", id, store.ErrNotFound)
 	}
-	var rw row
-	err := rw.scan(s.r.QueryRowContext(ctx, `SELECT `+columns+` FROM decisions WHERE id = ?`, id))
+	rec, err := scanRecord(s.r.QueryRowContext(ctx, `SELECT `+columns+` FROM decisions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return decisionlog.Record{}, fmt.Errorf("get %q: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
 		return decisionlog.Record{}, s.fail(ctx, "get "+id, err)
 	}
-	rec, err := rw.record()
-	if err != nil {
-		return decisionlog.Record{}, fmt.Errorf("get %s: %w", id, err)
-	}
 	return rec, nil
 }
 
 // Query returns the records matching f.
 func (s *Store) Query(ctx context.Context, f store.Filter) ([]decisionlog.Record, error) {
-	if s.closed.Load() {
-		return nil, store.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	q, err := store.PrepareFilter(f)
@@ -273,92 +197,28 @@ func (s *Store) Query(ctx context.Context, f store.Filter) ([]decisionlog.Record
 		return nil, fmt.Errorf("query: %w", err)
 	}
 	text, args := buildQuery(q)
-	rows, err := s.r.QueryContext(ctx, text, args...)
+	out, err := query(ctx, s.r, make([]decisionlog.Record, 0, min(q.Limit, 64)), scanRecord, text, args...)
 	if err != nil {
-		return nil, s.fail(ctx, "query", err)
-	}
-	defer rows.Close()
-	out := make([]decisionlog.Record, 0, min(q.Limit, 64))
-	for rows.Next() {
-		var rw row
-		if err := rw.scan(rows); err != nil {
-			return nil, s.fail(ctx, "query", err)
-		}
-		rec, err := rw.record()
-		if err != nil {
-			return nil, fmt.Errorf("query: %w", err)
-		}
-		out = append(out, rec)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, "query", err)
 	}
 	return out, nil
 }
 
-// buildQuery writes the SELECT for q. With a clause filter the query is
-// driven by decision_clauses, whose primary key (clause, time_us,
-// decision_id) gives the order, so a page costs a range scan of one index.
+// buildQuery writes the SELECT for q (backend.DecisionQuery); times are
+// Unix microseconds.
 func buildQuery(q store.Query) (string, []any) {
-	var b strings.Builder
-	var where []string
-	var args []any
-	tcol, idcol := "d.time_us", "d.id"
-	b.WriteString("SELECT " + prefixed("d.") + " FROM ")
-	if q.Clause != "" {
-		b.WriteString("decision_clauses c JOIN decisions d ON d.id = c.decision_id")
-		tcol, idcol = "c.time_us", "c.decision_id"
-		where, args = append(where, "c.clause = ?"), append(args, q.Clause)
-	} else {
-		b.WriteString("decisions d")
-	}
-	if q.App != "" {
-		where, args = append(where, "d.app = ?"), append(args, q.App)
-	}
-	if q.Action != "" {
-		where, args = append(where, "d.action = ?"), append(args, q.Action)
-	}
-	if q.HasSince {
-		where, args = append(where, tcol+" >= ?"), append(args, q.SinceMicros)
-	}
-	if q.HasUntil {
-		where, args = append(where, tcol+" < ?"), append(args, q.UntilMicros)
-	}
-	dir, cmp := "DESC", "<"
-	if q.Order == store.Oldest {
-		dir, cmp = "ASC", ">"
-	}
-	if q.After != nil {
-		where = append(where, fmt.Sprintf("(%s, %s) %s (?, ?)", tcol, idcol, cmp))
-		args = append(args, q.After.Micros, q.After.ID)
-	}
-	if len(where) > 0 {
-		b.WriteString(" WHERE " + strings.Join(where, " AND "))
-	}
-	fmt.Fprintf(&b, " ORDER BY %s %s, %s %s LIMIT ?", tcol, dir, idcol, dir)
-	args = append(args, q.Limit)
-	return b.String(), args
-}
-
-// fail maps a database error to ErrClosed when the store was closed while
-// the call ran, and makes sure a context's error can be tested for.
-func (s *Store) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%s: %w: %w", op, cerr, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	var a backend.Args
+	text := backend.DecisionQuery(q, columns, "time_us", func(us int64) any { return us }, &a)
+	return text, a.List
 }
 
 // Close waits for queued appends to commit and closes the database.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) {
+	if s.state.MarkClosed() {
 		return nil
 	}
 	s.gc.Close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return s.closeDBs()
 }
 
 // columns of decisions, in the order of row.args and row.scan.
@@ -366,12 +226,13 @@ const columns = `id, version, time_us, app, spec_name, spec_version, model, upst
 clauses, findings, output, overrides, auth_ns, chain_ns, input_screen_ns, upstream_ns, output_screen_ns, total_ns,
 status, error`
 
-func prefixed(p string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = p + strings.TrimSpace(c)
+// scanRecord reads a row of decisions.
+func scanRecord(sc backend.Scanner) (decisionlog.Record, error) {
+	var rw row
+	if err := rw.scan(sc); err != nil {
+		return decisionlog.Record{}, err
 	}
-	return strings.Join(cols, ", ")
+	return rw.record()
 }
 
 // row is a record as columns.
@@ -413,7 +274,7 @@ func (w *row) args() []any {
 		w.status, w.errText}
 }
 
-func (w *row) scan(sc interface{ Scan(...any) error }) error {
+func (w *row) scan(sc backend.Scanner) error {
 	return sc.Scan(&w.id, &w.version, &w.timeUS, &w.app, &w.specName, &w.specVersion, &w.model, &w.upstream, &w.stream, &w.action,
 		&w.clauses, &w.findings, &w.output, &w.overrides, &w.lat[0], &w.lat[1], &w.lat[2], &w.lat[3], &w.lat[4], &w.lat[5],
 		&w.status, &w.errText)

@@ -20,12 +20,7 @@ import (
 
 func open(tb testing.TB, opts Options) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "decisions.db"), opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return openStore(tb, Open, filepath.Join(tb.TempDir(), "decisions.db"), opts)
 }
 
 func TestContract(t *testing.T) {

@@ -20,19 +20,21 @@ import (
 // store for each call and close it when the test ends (Close twice is
 // allowed).
 func RunEval(t *testing.T, open func(t *testing.T) store.EvalResults) {
-	t.Run("RoundTrip", func(t *testing.T) { testEvalRoundTrip(t, open(t)) })
-	t.Run("Exists", func(t *testing.T) { testEvalExists(t, open(t)) })
-	t.Run("Invalid", func(t *testing.T) { testEvalInvalid(t, open(t)) })
-	t.Run("NotFound", func(t *testing.T) { testEvalNotFound(t, open(t)) })
-	t.Run("Duplicates", func(t *testing.T) { testEvalDuplicates(t, open(t)) })
-	t.Run("Finish", func(t *testing.T) { testEvalFinish(t, open(t)) })
-	t.Run("List", func(t *testing.T) { testEvalList(t, open(t)) })
-	t.Run("Cache", func(t *testing.T) { testEvalCache(t, open(t)) })
-	t.Run("Concurrent", func(t *testing.T) { testEvalConcurrent(t, open(t)) })
-	t.Run("BreakIteration", func(t *testing.T) { testEvalBreak(t, open(t)) })
-	t.Run("ManyCases", func(t *testing.T) { testEvalMany(t, open(t)) })
-	t.Run("Context", func(t *testing.T) { testEvalContext(t, open(t)) })
-	t.Run("Closed", func(t *testing.T) { testEvalClosed(t, open(t)) })
+	runChecks(t, open, false, []check[store.EvalResults]{
+		{"RoundTrip", testEvalRoundTrip},
+		{"Exists", testEvalExists},
+		{"Invalid", testEvalInvalid},
+		{"NotFound", testEvalNotFound},
+		{"Duplicates", testEvalDuplicates},
+		{"Finish", testEvalFinish},
+		{"List", testEvalList},
+		{"Cache", testEvalCache},
+		{"Concurrent", testEvalConcurrent},
+		{"BreakIteration", testEvalBreak},
+		{"ManyCases", testEvalMany},
+		{"Context", testEvalContext},
+		{"Closed", testEvalClosed},
+	})
 }
 
 // evalRun returns a run with every field set.
@@ -76,30 +78,6 @@ func mustAppend(t *testing.T, s store.EvalResults, runID string, rs ...store.Eva
 		t.Fatalf("AppendResults %s: %v", runID, err)
 	}
 	return n
-}
-
-func collectCases(t *testing.T, s store.EvalResults, id string) []store.EvalCase {
-	t.Helper()
-	var out []store.EvalCase
-	for c, err := range s.Cases(context.Background(), id) {
-		if err != nil {
-			t.Fatalf("Cases %s: %v", id, err)
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-func collectResults(t *testing.T, s store.EvalResults, id string) []store.EvalResult {
-	t.Helper()
-	var out []store.EvalResult
-	for r, err := range s.Results(context.Background(), id) {
-		if err != nil {
-			t.Fatalf("Results %s: %v", id, err)
-		}
-		out = append(out, r)
-	}
-	return out
 }
 
 func getRun(t *testing.T, s store.EvalResults, id string) store.EvalRun {
@@ -171,7 +149,7 @@ func testEvalRoundTrip(t *testing.T, s store.EvalResults) {
 		t.Errorf("after CreateRun: %s", d)
 	}
 	_, wantCases, _ := store.NormalizeRun(run, cases)
-	if got := collectCases(t, s, run.ID); !reflect.DeepEqual(got, wantCases) {
+	if got := collect(t, "Cases", s.Cases(context.Background(), run.ID)); !reflect.DeepEqual(got, wantCases) {
 		t.Errorf("cases:\ngot  %q\nwant %q", got, wantCases)
 	}
 	if !strings.Contains(string(wantCases[3].Data), "\uFFFD") {
@@ -191,8 +169,8 @@ func testEvalRoundTrip(t *testing.T, s store.EvalResults) {
 	}
 	// By case id as bytes ("Z" < "a" < "b" < "é"), then repeat.
 	want := []store.EvalResult{rs[4], rs[1], rs[3], rs[2], rs[0]}
-	sameResults(t, collectResults(t, s, run.ID), want)
-	if got := collectResults(t, s, run.ID)[4].Answer; got != "nul \uFFFD and bad \uFFFD byte" {
+	sameResults(t, collect(t, "Results", s.Results(context.Background(), run.ID)), want)
+	if got := collect(t, "Results", s.Results(context.Background(), run.ID))[4].Answer; got != "nul \uFFFD and bad \uFFFD byte" {
 		t.Errorf("answer %q: NUL and invalid UTF-8 should be U+FFFD", got)
 	}
 	if d := sameRun(getRun(t, s, run.ID), run, 4, 2, 2, 1, store.EvalRunning, time.Time{}); d != "" {
@@ -205,10 +183,10 @@ func testEvalRoundTrip(t *testing.T, s store.EvalResults) {
 	// A run without cases.
 	empty := evalRun("empty", base)
 	mustCreate(t, s, empty, nil)
-	if got := collectCases(t, s, "empty"); len(got) != 0 {
+	if got := collect(t, "Cases", s.Cases(context.Background(), "empty")); len(got) != 0 {
 		t.Errorf("cases of an empty run: %v", got)
 	}
-	if got := collectResults(t, s, "empty"); len(got) != 0 {
+	if got := collect(t, "Results", s.Results(context.Background(), "empty")); len(got) != 0 {
 		t.Errorf("results of an empty run: %v", got)
 	}
 }
@@ -222,7 +200,7 @@ func testEvalExists(t *testing.T, s store.EvalResults) {
 	if err := s.CreateRun(context.Background(), again, evalCases(5)); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("second CreateRun: %v, want ErrExists", err)
 	}
-	if got := getRun(t, s, "r1"); got.Suite != "xstest" || got.Cases != 2 || len(collectCases(t, s, "r1")) != 2 {
+	if got := getRun(t, s, "r1"); got.Suite != "xstest" || got.Cases != 2 || len(collect(t, "Cases", s.Cases(context.Background(), "r1"))) != 2 {
 		t.Errorf("first run changed: %+v", got)
 	}
 }
@@ -275,7 +253,7 @@ func testEvalInvalid(t *testing.T, s store.EvalResults) {
 			t.Errorf("%s: AppendResults: %d, %v; want 0, ErrInvalid", name, n, err)
 		}
 	}
-	if got := collectResults(t, s, "r"); len(got) != 0 {
+	if got := collect(t, "Results", s.Results(context.Background(), "r")); len(got) != 0 {
 		t.Errorf("results stored from invalid batches: %v", got)
 	}
 	if r := getRun(t, s, "r"); r.Results() != 0 {
@@ -334,7 +312,7 @@ func testEvalDuplicates(t *testing.T, s store.EvalResults) {
 	if n := mustAppend(t, s, "r", second, other, other); n != 1 {
 		t.Errorf("stored %d, want 1", n)
 	}
-	sameResults(t, collectResults(t, s, "r"), []store.EvalResult{first, other})
+	sameResults(t, collect(t, "Results", s.Results(context.Background(), "r")), []store.EvalResult{first, other})
 	if r := getRun(t, s, "r"); r.Passed != 1 || r.Failed != 1 || r.Unscored != 0 {
 		t.Errorf("counts %d/%d/%d, want 1/1/0", r.Passed, r.Failed, r.Unscored)
 	}
@@ -511,7 +489,7 @@ func testEvalConcurrent(t *testing.T, s store.EvalResults) {
 		if r := getRun(t, s, id); r.Passed != cases || r.Failed != cases || r.Unscored != cases {
 			t.Errorf("%s: counts %d/%d/%d, want %d each", id, r.Passed, r.Failed, r.Unscored, cases)
 		}
-		got := collectResults(t, s, id)
+		got := collect(t, "Results", s.Results(context.Background(), id))
 		if len(got) != 3*cases || !slices.IsSortedFunc(got, func(a, b store.EvalResult) int {
 			return strings.Compare(fmt.Sprintf("%s/%d", a.CaseID, a.Repeat), fmt.Sprintf("%s/%d", b.CaseID, b.Repeat))
 		}) {
@@ -559,8 +537,8 @@ func testEvalMany(t *testing.T, s store.EvalResults) {
 	for i := 0; i < n; i += 500 {
 		mustAppend(t, s, "big", rs[i:i+500]...)
 	}
-	cs := collectCases(t, s, "big")
-	got := collectResults(t, s, "big")
+	cs := collect(t, "Cases", s.Cases(context.Background(), "big"))
+	got := collect(t, "Results", s.Results(context.Background(), "big"))
 	// Cases in their order; results by id as bytes ("c-1000" < "c-999").
 	if len(cs) != n || len(got) != n || cs[n-1].ID != "c-2999" || got[0].CaseID != "c-000" || got[n-1].CaseID != "c-999" {
 		t.Fatalf("%d cases, %d results", len(cs), len(got))
@@ -578,20 +556,10 @@ func testEvalContext(t *testing.T, s store.EvalResults) {
 	mustCreate(t, s, evalRun("r", base), evalCases(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.CreateRun(ctx, evalRun("r2", base), evalCases(1)); !errors.Is(err, context.Canceled) {
-		t.Errorf("CreateRun: %v", err)
-	}
-	if _, err := s.AppendResults(ctx, "r", []store.EvalResult{evalResult("c-000", 0, store.EvalPass)}); !errors.Is(err, context.Canceled) {
-		t.Errorf("AppendResults: %v", err)
-	}
-	if _, err := s.GetRun(ctx, "r"); !errors.Is(err, context.Canceled) {
-		t.Errorf("GetRun: %v", err)
-	}
-	for _, err := range s.Results(ctx, "r") {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("Results: %v", err)
-		}
-	}
+	calls := map[string]error{"CreateRun": s.CreateRun(ctx, evalRun("r2", base), evalCases(1)), "Results": seqErr(s.Results(ctx, "r"))}
+	_, calls["AppendResults"] = s.AppendResults(ctx, "r", []store.EvalResult{evalResult("c-000", 0, store.EvalPass)})
+	_, calls["GetRun"] = s.GetRun(ctx, "r")
+	expect(t, context.Canceled, calls)
 	if r := getRun(t, s, "r"); r.Results() != 0 {
 		t.Errorf("stored under a cancelled context: %+v", r)
 	}
@@ -603,28 +571,16 @@ func testEvalContext(t *testing.T, s store.EvalResults) {
 func testEvalClosed(t *testing.T, s store.EvalResults) {
 	ctx := context.Background()
 	mustCreate(t, s, evalRun("r", base), evalCases(1))
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	closeTwice(t, s)
+	calls := map[string]error{
+		"CreateRun": s.CreateRun(ctx, evalRun("r2", base), nil),
+		"FinishRun": s.FinishRun(ctx, "r", store.EvalDone, base),
+		"Cases":     seqErr(s.Cases(ctx, "r")),
+		"Results":   seqErr(s.Results(ctx, "r")),
 	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	checks := map[string]error{}
-	checks["CreateRun"] = s.CreateRun(ctx, evalRun("r2", base), nil)
-	_, checks["AppendResults"] = s.AppendResults(ctx, "r", []store.EvalResult{evalResult("c-000", 0, store.EvalPass)})
-	checks["FinishRun"] = s.FinishRun(ctx, "r", store.EvalDone, base)
-	_, checks["GetRun"] = s.GetRun(ctx, "r")
-	_, checks["ListRuns"] = s.ListRuns(ctx, store.EvalRunFilter{})
-	_, checks["Response"] = s.Response(ctx, "k")
-	for _, err := range s.Cases(ctx, "r") {
-		checks["Cases"] = err
-	}
-	for _, err := range s.Results(ctx, "r") {
-		checks["Results"] = err
-	}
-	for name, err := range checks {
-		if !errors.Is(err, store.ErrClosed) {
-			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
-		}
-	}
+	_, calls["AppendResults"] = s.AppendResults(ctx, "r", []store.EvalResult{evalResult("c-000", 0, store.EvalPass)})
+	_, calls["GetRun"] = s.GetRun(ctx, "r")
+	_, calls["ListRuns"] = s.ListRuns(ctx, store.EvalRunFilter{})
+	_, calls["Response"] = s.Response(ctx, "k")
+	expect(t, store.ErrClosed, calls)
 }

@@ -17,16 +17,18 @@ import (
 // store for each call and close it when the test ends (Close twice is
 // allowed).
 func RunLabels(t *testing.T, open func(t *testing.T) store.Labels) {
-	t.Run("RoundTrip", func(t *testing.T) { testLabelsRoundTrip(t, open(t)) })
-	t.Run("Exists", func(t *testing.T) { testLabelsExists(t, open(t)) })
-	t.Run("Invalid", func(t *testing.T) { testLabelsInvalid(t, open(t)) })
-	t.Run("NotFound", func(t *testing.T) { testLabelsNotFound(t, open(t)) })
-	t.Run("ProjectIsolation", func(t *testing.T) { testLabelsIsolation(t, open(t)) })
-	t.Run("NextTask", func(t *testing.T) { testLabelsNext(t, open(t)) })
-	t.Run("Replace", func(t *testing.T) { testLabelsReplace(t, open(t)) })
-	t.Run("Concurrent", func(t *testing.T) { testLabelsConcurrent(t, open(t)) })
-	t.Run("Filter", func(t *testing.T) { testLabelsFilter(t, open(t)) })
-	t.Run("Closed", func(t *testing.T) { testLabelsClosed(t, open(t)) })
+	runChecks(t, open, false, []check[store.Labels]{
+		{"RoundTrip", testLabelsRoundTrip},
+		{"Exists", testLabelsExists},
+		{"Invalid", testLabelsInvalid},
+		{"NotFound", testLabelsNotFound},
+		{"ProjectIsolation", testLabelsIsolation},
+		{"NextTask", testLabelsNext},
+		{"Replace", testLabelsReplace},
+		{"Concurrent", testLabelsConcurrent},
+		{"Filter", testLabelsFilter},
+		{"Closed", testLabelsClosed},
+	})
 }
 
 var labelT0 = time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.FixedZone("CET", 3600))
@@ -399,17 +401,9 @@ func testLabelsFilter(t *testing.T, s store.Labels) {
 func testLabelsClosed(t *testing.T, s store.Labels) {
 	ctx := context.Background()
 	setupLabels(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second close: %v", err)
-	}
-	_, err1 := s.GetTask(ctx, "p1", "t1")
-	_, err2 := s.Projects(ctx)
-	for i, err := range []error{s.CreateProject(ctx, store.LabelProject{ID: "p3"}), err1, err2, s.PutLabel(ctx, labelOf("p1", "t1", "ann", "a"))} {
-		if !errors.Is(err, store.ErrClosed) {
-			t.Errorf("call %d after close: %v, want ErrClosed", i, err)
-		}
-	}
+	closeTwice(t, s)
+	calls := map[string]error{"CreateProject": s.CreateProject(ctx, store.LabelProject{ID: "p3"}), "PutLabel": s.PutLabel(ctx, labelOf("p1", "t1", "ann", "a"))}
+	_, calls["GetTask"] = s.GetTask(ctx, "p1", "t1")
+	_, calls["Projects"] = s.Projects(ctx)
+	expect(t, store.ErrClosed, calls)
 }

@@ -65,21 +65,23 @@ func Full(id string, t time.Time) decisionlog.Record {
 // Run checks the DecisionLog contract. open must return a new, empty store
 // for each call and close it when the test ends (Close twice is allowed).
 func Run(t *testing.T, open func(t *testing.T) store.DecisionLog) {
-	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open(t)) })
-	t.Run("Minimal", func(t *testing.T) { testMinimal(t, open(t)) })
-	t.Run("Strings", func(t *testing.T) { testStrings(t, open(t)) })
-	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open(t)) })
-	t.Run("Exists", func(t *testing.T) { testExists(t, open(t)) })
-	t.Run("Invalid", func(t *testing.T) { testInvalid(t, open(t)) })
-	t.Run("DuplicateClauses", func(t *testing.T) { testDuplicateClauses(t, open(t)) })
-	t.Run("Query", func(t *testing.T) { testQuery(t, open(t)) })
-	t.Run("TimeBounds", func(t *testing.T) { testTimeBounds(t, open(t)) })
-	t.Run("Limits", func(t *testing.T) { testLimits(t, open(t)) })
-	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
-	t.Run("LargeFindings", func(t *testing.T) { testLargeFindings(t, open(t)) })
-	t.Run("Context", func(t *testing.T) { testContext(t, open(t)) })
-	t.Run("Closed", func(t *testing.T) { testClosed(t, open(t)) })
-	t.Run("CloseWhileAppending", func(t *testing.T) { testCloseWhileAppending(t, open(t)) })
+	runChecks(t, open, false, []check[store.DecisionLog]{
+		{"RoundTrip", testRoundTrip},
+		{"Minimal", testMinimal},
+		{"Strings", testStrings},
+		{"NotFound", testNotFound},
+		{"Exists", testExists},
+		{"Invalid", testInvalid},
+		{"DuplicateClauses", testDuplicateClauses},
+		{"Query", testQuery},
+		{"TimeBounds", testTimeBounds},
+		{"Limits", testLimits},
+		{"Concurrent", testConcurrent},
+		{"LargeFindings", testLargeFindings},
+		{"Context", testContext},
+		{"Closed", testClosed},
+		{"CloseWhileAppending", testCloseWhileAppending},
+	})
 }
 
 func appendAll(t *testing.T, s store.DecisionLog, recs ...decisionlog.Record) {
@@ -499,37 +501,22 @@ func testLargeFindings(t *testing.T, s store.DecisionLog) {
 func testContext(t *testing.T, s store.DecisionLog) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Append(ctx, Full("canceled", base)); !errors.Is(err, context.Canceled) {
-		t.Errorf("Append with a canceled context = %v, want context.Canceled", err)
-	}
-	if _, err := s.Query(ctx, store.Filter{}); !errors.Is(err, context.Canceled) {
-		t.Errorf("Query with a canceled context = %v, want context.Canceled", err)
-	}
-	if _, err := s.Get(ctx, "canceled"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Get with a canceled context = %v, want context.Canceled", err)
-	}
+	calls := map[string]error{"Append": s.Append(ctx, Full("canceled", base))}
+	_, calls["Query"] = s.Query(ctx, store.Filter{})
+	_, calls["Get"] = s.Get(ctx, "canceled")
+	expect(t, context.Canceled, calls)
 	// The store still works.
 	appendAll(t, s, Full("after", base))
 }
 
 func testClosed(t *testing.T, s store.DecisionLog) {
 	appendAll(t, s, Full("before", base))
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	closeTwice(t, s)
 	ctx := context.Background()
-	if err := s.Append(ctx, Full("after", base)); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("Append after Close = %v, want ErrClosed", err)
-	}
-	if _, err := s.Get(ctx, "before"); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("Get after Close = %v, want ErrClosed", err)
-	}
-	if _, err := s.Query(ctx, store.Filter{}); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("Query after Close = %v, want ErrClosed", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second Close = %v, want nil", err)
-	}
+	calls := map[string]error{"Append": s.Append(ctx, Full("after", base))}
+	_, calls["Get"] = s.Get(ctx, "before")
+	_, calls["Query"] = s.Query(ctx, store.Filter{})
+	expect(t, store.ErrClosed, calls)
 }
 
 func testCloseWhileAppending(t *testing.T, s store.DecisionLog) {

@@ -1,6 +1,7 @@
 package specsite
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modelspec/modelspec/internal/feedback"
+	"github.com/modelspec/modelspec/internal/spec"
 	"github.com/modelspec/modelspec/internal/store"
 )
 
@@ -28,6 +30,17 @@ func (s *Site) staff(w http.ResponseWriter, r *http.Request, author bool) (viewe
 		return vw, false
 	}
 	return vw, true
+}
+
+// authorVersion is the author making the request and the version the
+// form names, answering 403 or 404 itself when it returns false.
+func (s *Site) authorVersion(w http.ResponseWriter, r *http.Request) (viewer, feedback.Version, *spec.Spec, bool) {
+	vw, ok := s.staff(w, r, true)
+	if !ok {
+		return vw, feedback.Version{}, nil, false
+	}
+	v, sp, ok := s.loadVersion(w, r, r.PostFormValue("version"))
+	return vw, v, sp, ok
 }
 
 // auditEntry is an audit entry for an action of the viewer now.
@@ -142,11 +155,7 @@ func formTime(s string) (time.Time, error) {
 }
 
 func (s *Site) createPeriod(w http.ResponseWriter, r *http.Request) {
-	vw, ok := s.staff(w, r, true)
-	if !ok {
-		return
-	}
-	v, sp, ok := s.loadVersion(w, r, r.PostFormValue("version"))
+	vw, v, sp, ok := s.authorVersion(w, r)
 	if !ok {
 		return
 	}
@@ -162,15 +171,11 @@ func (s *Site) createPeriod(w http.ResponseWriter, r *http.Request) {
 	}
 	p := feedback.Period{ID: s.opts.NewID(), Version: v.ID, Title: clean(r.PostFormValue("title")), Invitation: clean(r.PostFormValue("invitation")),
 		Start: start, End: end, Clauses: clauses, CreatedBy: vw.Participant.ID, CreatedAt: s.opts.Now()}
-	if err := p.Validate(sp); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
+	if s.save(w, r, p.Validate(sp), func(ctx context.Context) error {
+		return s.st.CreatePeriod(ctx, p, s.auditEntry(vw, "open_period", "period:"+p.ID, v.ID))
+	}) {
+		seeOther(w, r, "/spec/v/"+v.ID+"/")
 	}
-	if err := s.st.CreatePeriod(r.Context(), p, s.auditEntry(vw, "open_period", "period:"+p.ID, v.ID)); err != nil {
-		s.storeErr(w, r, err)
-		return
-	}
-	seeOther(w, r, "/spec/v/"+v.ID+"/")
 }
 
 // answer records a changelog entry answering one feedback item (from the
@@ -188,31 +193,22 @@ func (s *Site) answer(w http.ResponseWriter, r *http.Request) {
 	}
 	c := feedback.Change{ID: s.opts.NewID(), Version: r.PostFormValue("version"), Clause: it.Clause, Summary: clean(r.PostFormValue("summary")),
 		Response: feedback.Response(r.PostFormValue("response")), Items: []string{it.ID}, At: s.opts.Now(), By: vw.Participant.ID}
-	if err := c.Validate(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
+	if s.save(w, r, c.Validate(), func(ctx context.Context) error {
+		return s.st.AddChange(ctx, c, s.auditEntry(vw, "answer", "item:"+it.ID, string(c.Response)+" in "+c.Version))
+	}) {
+		seeOther(w, r, "/spec/item/"+it.ID)
 	}
-	if err := s.st.AddChange(r.Context(), c, s.auditEntry(vw, "answer", "item:"+it.ID, string(c.Response)+" in "+c.Version)); err != nil {
-		s.storeErr(w, r, err)
-		return
-	}
-	seeOther(w, r, "/spec/item/"+it.ID)
 }
 
 // authorStatement adds a statement by an author: screened for personal
 // data like any other, and published at once.
 func (s *Site) authorStatement(w http.ResponseWriter, r *http.Request) {
-	vw, ok := s.staff(w, r, true)
+	vw, v, sp, ok := s.authorVersion(w, r)
 	if !ok {
 		return
 	}
-	v, sp, ok := s.loadVersion(w, r, r.PostFormValue("version"))
+	clause, ok := s.formClause(w, r, v, sp)
 	if !ok {
-		return
-	}
-	clause := r.PostFormValue("clause")
-	if clause != "" && sp.Section(clause) == nil {
-		s.fail(w, r, http.StatusBadRequest, "Version "+v.ID+" has no clause "+clause+".")
 		return
 	}
 	st := feedback.Statement{ID: s.opts.NewID(), Version: v.ID, Clause: clause, Text: clean(r.PostFormValue("text")),
@@ -222,13 +218,7 @@ func (s *Site) authorStatement(w http.ResponseWriter, r *http.Request) {
 	if open, err := s.openPeriod(r, v.ID, ""); err == nil && open != nil {
 		st.Period = open.ID
 	}
-	if err := st.Validate(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
+	if s.save(w, r, st.Validate(), func(ctx context.Context) error { return s.st.AddStatement(ctx, st) }) {
+		seeOther(w, r, "/spec/v/"+v.ID+"/statements")
 	}
-	if err := s.st.AddStatement(r.Context(), st); err != nil {
-		s.storeErr(w, r, err)
-		return
-	}
-	seeOther(w, r, "/spec/v/"+v.ID+"/statements")
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/modelspec/modelspec/internal/consensus"
 	"github.com/modelspec/modelspec/internal/feedback"
-	"github.com/modelspec/modelspec/internal/store"
 )
 
 // Chart geometry, in SVG user units.
@@ -61,17 +60,11 @@ type consensusView struct {
 var groupLetters = []string{"A", "B", "C", "D", "E"}
 
 func (s *Site) consensus(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, _, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, sts, ok := s.pathStatements(w, r)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	sts, err := s.st.Statements(ctx, store.FeedbackFilter{Version: v.ID, Status: []feedback.Status{feedback.Published}})
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
 	votes, err := s.st.Votes(ctx, v.ID)
 	if err != nil {
 		s.internal(w, r, err)

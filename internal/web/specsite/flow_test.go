@@ -341,6 +341,16 @@ func TestClosedPeriod(t *testing.T) {
 	if code, _, _ := c.post("/spec/v/v1/propose", url.Values{"csrf_token": {tok}, "kind": {"rule"}, "title": {"t"}, "text": {"x"}}); code != http.StatusForbidden {
 		t.Errorf("proposal after the period: %d, want 403", code)
 	}
+	if code, _, _ := c.post("/spec/v/v1/statements", url.Values{"csrf_token": {tok}, "text": {"Kindness is a default."}}); code != http.StatusForbidden {
+		t.Errorf("statement after the period: %d, want 403", code)
+	}
+	// An unknown clause is a 404, to read or to write.
+	if code, body := c.get("/spec/v/v1/c/no_such_clause"); code != http.StatusNotFound || !strings.Contains(body, "has no clause no_such_clause") {
+		t.Errorf("page of an unknown clause: %d", code)
+	}
+	if code, _, _ := c.post("/spec/v/v1/c/no_such_clause/feedback", url.Values{"csrf_token": {tok}, "stance": {"support"}}); code != http.StatusNotFound {
+		t.Errorf("feedback on an unknown clause: %d, want 404", code)
+	}
 	// A period limited to some clauses leaves the others closed.
 	ctx := context.Background()
 	f.st.CreatePeriod(ctx, feedback.Period{ID: "narrow", Version: "v1", Title: "Only rules", Start: f.clock.Now(), End: f.clock.Now().Add(time.Hour), Clauses: []string{"no_lies"}},

@@ -40,6 +40,41 @@ func (s *Site) loadVersion(w http.ResponseWriter, r *http.Request, id string) (f
 	return v, s.parse(v), true
 }
 
+// pathVersion is the viewer and the version the path names, answering 404
+// itself.
+func (s *Site) pathVersion(w http.ResponseWriter, r *http.Request) (viewer, feedback.Version, *spec.Spec, bool) {
+	vw := s.who(w, r)
+	v, sp, ok := s.loadVersion(w, r, r.PathValue("version"))
+	return vw, v, sp, ok
+}
+
+// formClause is the clause the form names, "" for none, answering 400
+// itself when version v has no such clause.
+func (s *Site) formClause(w http.ResponseWriter, r *http.Request, v feedback.Version, sp *spec.Spec) (string, bool) {
+	clause := r.PostFormValue("clause")
+	if clause != "" && sp.Section(clause) == nil {
+		s.fail(w, r, http.StatusBadRequest, "Version "+v.ID+" has no clause "+clause+".")
+		return "", false
+	}
+	return clause, true
+}
+
+// section finds the clause named in the path in version v, answering 404
+// itself.
+func (s *Site) section(w http.ResponseWriter, r *http.Request, v feedback.Version, sp *spec.Spec) (*spec.Section, bool) {
+	sec := sp.Section(r.PathValue("clause"))
+	if sec == nil {
+		s.fail(w, r, http.StatusNotFound, "Version "+v.ID+" has no clause "+r.PathValue("clause")+".")
+		return nil, false
+	}
+	return sec, true
+}
+
+// published selects what the pages show of the submissions of version.
+func published(version string) store.FeedbackFilter {
+	return store.FeedbackFilter{Version: version, Status: []feedback.Status{feedback.Published}}
+}
+
 var refLink = regexp.MustCompile(`\]\(#([A-Za-z0-9_.\-]+)\)`)
 
 // markdown renders a clause body. goldmark's defaults drop raw HTML and
@@ -127,12 +162,11 @@ type clauseRow struct {
 }
 
 func (s *Site) version(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, sp, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, sp, ok := s.pathVersion(w, r)
 	if !ok {
 		return
 	}
-	items, err := s.st.Items(r.Context(), store.FeedbackFilter{Version: v.ID, Status: []feedback.Status{feedback.Published}})
+	items, err := s.st.Items(r.Context(), published(v.ID))
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -200,17 +234,17 @@ func (s *Site) itemViews(r *http.Request, items []feedback.Item) ([]itemView, er
 }
 
 func (s *Site) clause(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, sp, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, sp, ok := s.pathVersion(w, r)
 	if !ok {
 		return
 	}
-	sec := sp.Section(r.PathValue("clause"))
-	if sec == nil {
-		s.fail(w, r, http.StatusNotFound, "Version "+v.ID+" has no clause "+r.PathValue("clause")+".")
+	sec, ok := s.section(w, r, v, sp)
+	if !ok {
 		return
 	}
-	items, err := s.st.Items(r.Context(), store.FeedbackFilter{Version: v.ID, Clause: sec.ID, Status: []feedback.Status{feedback.Published}})
+	f := published(v.ID)
+	f.Clause = sec.ID
+	items, err := s.st.Items(r.Context(), f)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -247,8 +281,7 @@ type segment struct {
 }
 
 func (s *Site) diff(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	nv, ns, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, nv, ns, ok := s.pathVersion(w, r)
 	if !ok {
 		return
 	}

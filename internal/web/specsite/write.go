@@ -1,6 +1,7 @@
 package specsite
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -54,13 +55,17 @@ func (s *Site) writer(w http.ResponseWriter, r *http.Request, vw viewer) (writer
 	return writer{p: p, email: email, pending: true}, true
 }
 
-// status is the status a submission takes: Pending until its author is
-// confirmed, then what screening chose.
-func (wr writer) status(screened feedback.Status) feedback.Status {
+// screen screens a submission's free-text fields (masking personal data
+// in place) and returns what the submission records: the masks, the
+// flags, the status screening chose and the status it takes now, Pending
+// until its author is confirmed.
+func (wr writer) screen(sc *feedback.Screener, fields ...*string) (masked, flags []string, screened, status feedback.Status) {
+	res := sc.Screen(fields...)
+	status = res.Status()
 	if wr.pending {
-		return feedback.Pending
+		status = feedback.Pending
 	}
-	return screened
+	return res.Masked, res.Flags, res.Status(), status
 }
 
 // sendConfirmation stores a new single-use token for p and mails the link.
@@ -93,29 +98,48 @@ func (s *Site) done(w http.ResponseWriter, r *http.Request, vw viewer, wr writer
 	s.render(w, r, vw, "check", http.StatusAccepted, "Check your email", nil, "", "")
 }
 
-// closed answers a write outside a comment period.
-func (s *Site) closed(w http.ResponseWriter, r *http.Request, version string) {
-	s.fail(w, r, http.StatusForbidden, "Writing is closed: no comment period is open for this part of version "+version+". The pages stay readable.")
+// writablePeriod is the comment period open for clause ("" for any) of
+// version, answering the request itself when it returns false: writing is
+// closed outside a period.
+func (s *Site) writablePeriod(w http.ResponseWriter, r *http.Request, version, clause string) (*feedback.Period, bool) {
+	open, err := s.openPeriod(r, version, clause)
+	if err != nil {
+		s.internal(w, r, err)
+		return nil, false
+	}
+	if open == nil {
+		s.fail(w, r, http.StatusForbidden, "Writing is closed: no comment period is open for this part of version "+version+". The pages stay readable.")
+		return nil, false
+	}
+	return open, true
+}
+
+// save stores a submission with add once it is valid (invalid is its
+// Validate error), answering 400 with what is wrong, or the store's error,
+// itself when it returns false.
+func (s *Site) save(w http.ResponseWriter, r *http.Request, invalid error, add func(context.Context) error) bool {
+	if invalid != nil {
+		s.fail(w, r, http.StatusBadRequest, invalid.Error())
+		return false
+	}
+	if err := add(r.Context()); err != nil {
+		s.storeErr(w, r, err)
+		return false
+	}
+	return true
 }
 
 func (s *Site) submitFeedback(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, sp, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, sp, ok := s.pathVersion(w, r)
 	if !ok {
 		return
 	}
-	sec := sp.Section(r.PathValue("clause"))
-	if sec == nil {
-		s.fail(w, r, http.StatusNotFound, "Version "+v.ID+" has no clause "+r.PathValue("clause")+".")
+	sec, ok := s.section(w, r, v, sp)
+	if !ok {
 		return
 	}
-	open, err := s.openPeriod(r, v.ID, sec.ID)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if open == nil {
-		s.closed(w, r, v.ID)
+	open, ok := s.writablePeriod(w, r, v.ID, sec.ID)
+	if !ok {
 		return
 	}
 	wr, ok := s.writer(w, r, vw)
@@ -128,17 +152,10 @@ func (s *Site) submitFeedback(w http.ResponseWriter, r *http.Request) {
 		Stance: feedback.Stance(f("stance")), Understood: feedback.Understanding(f("understood")),
 		Reading: clean(f("reading")), Missing: clean(f("missing")), Comment: clean(f("comment")), Edit: clean(f("edit")),
 		CreatedAt: s.opts.Now()}
-	res := s.opts.Screener.Screen(&it.Reading, &it.Missing, &it.Comment, &it.Edit)
-	it.Masked, it.Flags, it.Screened, it.Status = res.Masked, res.Flags, res.Status(), wr.status(res.Status())
-	if err := it.Validate(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
+	it.Masked, it.Flags, it.Screened, it.Status = wr.screen(s.opts.Screener, &it.Reading, &it.Missing, &it.Comment, &it.Edit)
+	if s.save(w, r, it.Validate(), func(ctx context.Context) error { return s.st.AddItem(ctx, it) }) {
+		s.done(w, r, vw, wr, "/spec/item/"+it.ID)
 	}
-	if err := s.st.AddItem(r.Context(), it); err != nil {
-		s.storeErr(w, r, err)
-		return
-	}
-	s.done(w, r, vw, wr, "/spec/item/"+it.ID)
 }
 
 // groupOf is the group the form names, or the participant's own.
@@ -156,8 +173,7 @@ func clean(s string) string {
 }
 
 func (s *Site) proposeForm(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, _, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, _, ok := s.pathVersion(w, r)
 	if !ok {
 		return
 	}
@@ -175,18 +191,12 @@ func (s *Site) proposeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) submitProposal(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, _, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, _, ok := s.pathVersion(w, r)
 	if !ok {
 		return
 	}
-	open, err := s.openPeriod(r, v.ID, "")
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if open == nil {
-		s.closed(w, r, v.ID)
+	open, ok := s.writablePeriod(w, r, v.ID, "")
+	if !ok {
 		return
 	}
 	wr, ok := s.writer(w, r, vw)
@@ -198,17 +208,25 @@ func (s *Site) submitProposal(w http.ResponseWriter, r *http.Request) {
 		Participant: wr.p.ID, Alias: wr.p.Alias(), Group: groupOf(r, wr.p),
 		ProposedKind: spec.Kind(f("kind")), ProposedTitle: clean(f("title")), ProposedText: clean(f("text")),
 		Comment: clean(f("comment")), CreatedAt: s.opts.Now()}
-	res := s.opts.Screener.Screen(&it.ProposedTitle, &it.ProposedText, &it.Comment)
-	it.Masked, it.Flags, it.Screened, it.Status = res.Masked, res.Flags, res.Status(), wr.status(res.Status())
-	if err := it.Validate(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
+	it.Masked, it.Flags, it.Screened, it.Status = wr.screen(s.opts.Screener, &it.ProposedTitle, &it.ProposedText, &it.Comment)
+	if s.save(w, r, it.Validate(), func(ctx context.Context) error { return s.st.AddItem(ctx, it) }) {
+		s.done(w, r, vw, wr, "/spec/item/"+it.ID)
 	}
-	if err := s.st.AddItem(r.Context(), it); err != nil {
-		s.storeErr(w, r, err)
-		return
+}
+
+// pathStatements is the viewer, the version the path names and its
+// published statements, answering 404 or 500 itself when it returns false.
+func (s *Site) pathStatements(w http.ResponseWriter, r *http.Request) (viewer, feedback.Version, []feedback.Statement, bool) {
+	vw, v, _, ok := s.pathVersion(w, r)
+	if !ok {
+		return vw, v, nil, false
 	}
-	s.done(w, r, vw, wr, "/spec/item/"+it.ID)
+	sts, err := s.st.Statements(r.Context(), published(v.ID))
+	if err != nil {
+		s.internal(w, r, err)
+		return vw, v, nil, false
+	}
+	return vw, v, sts, true
 }
 
 // statementRow is a statement with the viewer's vote.
@@ -219,17 +237,11 @@ type statementRow struct {
 }
 
 func (s *Site) statements(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, _, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, sts, ok := s.pathStatements(w, r)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	sts, err := s.st.Statements(ctx, store.FeedbackFilter{Version: v.ID, Status: []feedback.Status{feedback.Published}})
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
 	mine := map[string]int{}
 	if vw.Participant != nil {
 		votes, err := s.st.Votes(ctx, v.ID)
@@ -262,23 +274,16 @@ func (s *Site) statements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) submitStatement(w http.ResponseWriter, r *http.Request) {
-	vw := s.who(w, r)
-	v, sp, ok := s.loadVersion(w, r, r.PathValue("version"))
+	vw, v, sp, ok := s.pathVersion(w, r)
 	if !ok {
 		return
 	}
-	open, err := s.openPeriod(r, v.ID, "")
-	if err != nil {
-		s.internal(w, r, err)
+	open, ok := s.writablePeriod(w, r, v.ID, "")
+	if !ok {
 		return
 	}
-	if open == nil {
-		s.closed(w, r, v.ID)
-		return
-	}
-	clause := r.PostFormValue("clause")
-	if clause != "" && sp.Section(clause) == nil {
-		s.fail(w, r, http.StatusBadRequest, "Version "+v.ID+" has no clause "+clause+".")
+	clause, ok := s.formClause(w, r, v, sp)
+	if !ok {
 		return
 	}
 	wr, ok := s.writer(w, r, vw)
@@ -287,17 +292,10 @@ func (s *Site) submitStatement(w http.ResponseWriter, r *http.Request) {
 	}
 	st := feedback.Statement{ID: s.opts.NewID(), Version: v.ID, Period: open.ID, Clause: clause, Text: clean(r.PostFormValue("text")),
 		Participant: wr.p.ID, Alias: wr.p.Alias(), CreatedAt: s.opts.Now()}
-	res := s.opts.Screener.Screen(&st.Text)
-	st.Masked, st.Flags, st.Screened, st.Status = res.Masked, res.Flags, res.Status(), wr.status(res.Status())
-	if err := st.Validate(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
+	st.Masked, st.Flags, st.Screened, st.Status = wr.screen(s.opts.Screener, &st.Text)
+	if s.save(w, r, st.Validate(), func(ctx context.Context) error { return s.st.AddStatement(ctx, st) }) {
+		s.done(w, r, vw, wr, "/spec/v/"+v.ID+"/statements")
 	}
-	if err := s.st.AddStatement(r.Context(), st); err != nil {
-		s.storeErr(w, r, err)
-		return
-	}
-	s.done(w, r, vw, wr, "/spec/v/"+v.ID+"/statements")
 }
 
 // vote records a signed-in participant's vote. Voting needs a session
@@ -323,13 +321,7 @@ func (s *Site) vote(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "There is no such statement to vote on.")
 		return
 	}
-	open, err := s.openPeriod(r, st.Version, "")
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if open == nil {
-		s.closed(w, r, st.Version)
+	if _, ok := s.writablePeriod(w, r, st.Version, ""); !ok {
 		return
 	}
 	if err := s.st.Vote(r.Context(), feedback.Vote{Statement: st.ID, Participant: vw.Participant.ID, Value: value, At: s.opts.Now()}); err != nil {
