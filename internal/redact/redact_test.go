@@ -4,16 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/testutil/boundary"
 )
 
 // maskCase is one line of testdata/mask.jsonl: findings are
@@ -251,27 +249,9 @@ func TestRestoreLarge(t *testing.T) {
 	}
 }
 
-// TestPure checks that the package imports neither net/http nor
-// database/sql.
-func TestPure(t *testing.T) {
-	fset := token.NewFileSet()
-	files, _ := filepath.Glob("*.go")
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			if p == "net/http" || p == "database/sql" || strings.HasPrefix(p, "net/http/") {
-				t.Errorf("%s imports %s", f, p)
-			}
-		}
-	}
-}
+// TestPure checks that the package depends, directly or not, on neither
+// net/http nor database/sql.
+func TestPure(t *testing.T) { boundary.Pure(t, ".") }
 
 func ExampleMasker() {
 	m := NewMasker()
