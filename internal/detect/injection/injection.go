@@ -92,6 +92,9 @@ func (d *Detector) Detect(text string) []detect.Finding {
 	n := st.text.Norm
 	var out []detect.Finding
 	st.scan(n, func(seg segment, occ []occurrence) {
+		if d.MinScore > 0 && bound(seg, occ) < d.MinScore-1e-9 {
+			return // no combination of the rules it could match reaches MinScore
+		}
 		h, ok := evaluate(n, seg, occ)
 		if !ok || h.score < d.MinScore {
 			return
@@ -127,7 +130,6 @@ type segment struct {
 func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 	seg := segment{lineStart: true}
 	st.occ = st.occ[:0]
-	word := -1
 	flush := func(end int) {
 		if seg.sentence != 0 || len(st.occ) > 0 {
 			seg.end = end
@@ -135,20 +137,19 @@ func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 		}
 		st.occ = st.occ[:0]
 	}
-	for i := 0; i <= len(n); i++ {
+	for i := 0; i <= len(n); {
+		if i < len(n) && wordByte[n[i]] {
+			j := i + 1
+			for j < len(n) && wordByte[n[j]] {
+				j++
+			}
+			st.lookup(&seg, n, i, j)
+			i = j
+			continue
+		}
 		var c byte = '\n'
 		if i < len(n) {
 			c = n[i]
-		}
-		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '\'' || c == '_' || c >= 0x80 {
-			if word < 0 {
-				word = i
-			}
-			continue
-		}
-		if word >= 0 {
-			st.lookup(&seg, n, word, i)
-			word = -1
 		}
 		switch {
 		case c == '\n':
@@ -161,10 +162,21 @@ func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 				next++
 			}
 			seg = segment{start: next}
-			i = next - 1
+			i = next
+			continue
 		}
+		i++
 	}
 }
+
+// wordByte reports the bytes of folded text that make up words: letters,
+// digits, apostrophes, '_' and every byte of a non-ASCII character.
+var wordByte = func() (w [256]bool) {
+	for c := range 256 {
+		w[c] = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '\'' || c == '_' || c >= 0x80
+	}
+	return w
+}()
 
 // lookup records the word n[start:end] in seg. Quotes around it are not
 // part of the word, and a possessive "'s" is looked up with and without.
@@ -178,17 +190,21 @@ func (st *state) lookup(seg *segment, n []byte, start, end int) {
 	if start == end {
 		return
 	}
-	e := index[string(n[start:end])]
-	if end-start > 2 && n[end-1] == 's' && n[end-2] == '\'' {
-		stem := index[string(n[start:end-2])]
-		e.anchor |= stem.anchor
-		e.sentence |= stem.sentence
-		e.needs |= stem.needs
+	var anchor uint64
+	if e := index.FindBytes(n[start:end]); e != nil {
+		anchor = e.anchor
+		seg.sentence |= e.sentence
+		seg.needs |= e.needs
 	}
-	seg.sentence |= e.sentence
-	seg.needs |= e.needs
-	if e.anchor != 0 {
-		st.occ = append(st.occ, occurrence{start, e.anchor})
+	if end-start > 2 && n[end-1] == 's' && n[end-2] == '\'' {
+		if stem := index.FindBytes(n[start : end-2]); stem != nil {
+			anchor |= stem.anchor
+			seg.sentence |= stem.sentence
+			seg.needs |= stem.needs
+		}
+	}
+	if anchor != 0 {
+		st.occ = append(st.occ, occurrence{start, anchor})
 	}
 }
 
@@ -227,7 +243,11 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 		if r.bol {
 			limit = maxSentenceMatch
 		}
-		loc := r.re.FindIndex(s[at:min(len(s), at+limit)])
+		w := s[at:min(len(s), at+limit)]
+		if r.endsWith != 0 && (len(w) == 0 || w[len(w)-1] != r.endsWith) {
+			return // the pattern ends with that byte at the end of the window
+		}
+		loc := r.re.FindIndex(w)
 		if loc == nil {
 			return
 		}
@@ -293,6 +313,27 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 		end:      seg.start + b,
 		evidence: best.name,
 	}, true
+}
+
+// bound returns an upper bound of the score evaluate can give seg: the
+// score of every rule that could be tried there matching, each as its own
+// cluster, at its highest (boosted) score. Most sentences only trigger weak
+// rules (a question, a task, "you must"), whose bound stays under
+// DefaultMinScore, so their patterns need not run.
+func bound(seg segment, occ []occurrence) float64 {
+	allowed := seg.needs | noNeeds
+	cand := seg.sentence & allowed
+	for _, o := range occ {
+		cand |= o.rules & allowed
+	}
+	if !seg.lineStart {
+		cand &^= lineStartRules
+	}
+	miss := 1.0
+	for ; cand != 0; cand &= cand - 1 {
+		miss *= 1 - maxScore[bits.TrailingZeros64(cand)]
+	}
+	return min(1-miss, 0.99)
 }
 
 // firstWord returns the first word of a sentence, after what the bol

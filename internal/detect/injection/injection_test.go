@@ -231,3 +231,14 @@ func TestHotSetsHaveLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestEndsWith checks that a rule that only tries windows ending with a
+// byte has a pattern that cannot match otherwise: it ends with that byte
+// and the end of the window.
+func TestEndsWith(t *testing.T) {
+	for _, r := range rules {
+		if r.endsWith != 0 && !strings.HasSuffix(r.pattern, regexp.QuoteMeta(string(r.endsWith))+"$") {
+			t.Errorf("rule %s: endsWith %q but its pattern ends %q", r.name, r.endsWith, r.pattern[max(0, len(r.pattern)-10):])
+		}
+	}
+}

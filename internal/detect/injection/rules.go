@@ -3,6 +3,8 @@ package injection
 import (
 	"regexp"
 	"strings"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
 )
 
 // rule is one pattern over a sentence of folded text (lower case, single
@@ -36,6 +38,7 @@ type rule struct {
 
 	score     float64
 	lineStart bool // only for a sentence that begins a line
+	endsWith  byte // sentence rules ending in `\?$`: the window must end with this byte
 
 	first map[string]bool // sentence rules: the anchors, as a set
 }
@@ -171,6 +174,7 @@ var rules = []rule{
 	},
 	{
 		name:    "new_instructions",
+		needs:   "instruction instructions directive directives prompt rules orders commands", // the nouns of the pattern
 		anchors: "new updated revised real actual true additional override overriding secret hidden admin administrator developer priority amended corrected modified changed latest replacement important urgent special critical",
 		pattern: `(?:new|updated|revised|real|actual|true|additional|override|overriding|secret|hidden|admin|administrator|developer|priority|amended|corrected|modified|changed|latest|replacement|important|urgent|special|critical)(?: (?:new|updated|system|admin|ai|assistant|llm|model))? (?:instructions?|directives?|system prompt|prompt|rules|orders|commands)(?: (?:for|to) (?:the |all |any )?` + aiWide + `)? ?(?:[:\-!\])>]|$)`,
 		unless:  anyOf(each([]string{"new ", "updated ", "revised "}, `(?:rules|orders|commands) (?:for|to) (?:the )?(?:game|team|office|building|site|store|shop|parking)`)...),
@@ -180,6 +184,7 @@ var rules = []rule{
 	},
 	{
 		name:    "override_header",
+		needs:   "override overrides", // every match holds one: tries the pattern only where it can match
 		anchors: "system admin administrator developer security priority emergency master root sudo enforcement override",
 		pattern: `(?:system|admin|administrator|developer|security|priority|emergency|master|root|sudo|enforcement) overrides?\b|override mode\b`,
 		score:   0.8,
@@ -426,6 +431,7 @@ var rules = []rule{
 		name:      "stray_question",
 		bol:       true,
 		lineStart: true,
+		endsWith:  '?',
 		triggers:  "what who whom whose how why when where which can could would will do did are is should what's who's how's",
 		anchors:   "what who whom whose how why when where which can could would will do did are is should what's who's how's",
 		pattern:   bol + `(?:what|who|whom|whose|how|why|when|where|which|can you|could you|would you|will you|do you|did you|are you|is there|are there|is it|should i|can i|what's|who's|how's)\b[^?]{3,}\?$`,
@@ -439,14 +445,18 @@ var rules = []rule{
 	},
 }
 
-// noNeeds is the set of rules without needs.
-var noNeeds uint64
+// noNeeds is the set of rules without needs; lineStartRules those that
+// only match a sentence that begins a line.
+var noNeeds, lineStartRules uint64
+
+// maxScore is each rule's highest score, boosted.
+var maxScore [64]float64
 
 // index maps a folded word to the rules it anchors and the sentence rules
 // it triggers.
 type wordRules struct{ anchor, sentence, needs uint64 }
 
-var index = func() map[string]wordRules {
+var index = wordtab.New(func() map[string]wordRules {
 	if len(rules) > 64 {
 		panic("injection: more than 64 rules")
 	}
@@ -461,6 +471,13 @@ var index = func() map[string]wordRules {
 		}
 		if r.needs == "" {
 			noNeeds |= 1 << i
+		}
+		if r.lineStart {
+			lineStartRules |= 1 << i
+		}
+		maxScore[i] = min(r.score, 0.99)
+		if len(r.boost) > 0 {
+			maxScore[i] = min(r.score+r.boostBy, 0.99)
 		}
 		if r.bol {
 			r.first = make(map[string]bool)
@@ -481,6 +498,6 @@ var index = func() map[string]wordRules {
 		}
 	}
 	return m
-}()
+}())
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }

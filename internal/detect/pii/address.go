@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
 )
 
 // Address finds street addresses in three shapes:
@@ -84,20 +85,61 @@ type span struct {
 	ev         string
 }
 
+// Every match holds a number token: matchEU and matchPOBox end with one,
+// and matchUS finds one at most maxNumberBack tokens before its street
+// word. Looking back from a number token, a match reads at most
+// maxLookBack tokens.
+const (
+	maxNumberBack = 6
+	maxLookBack   = 7
+)
+
 // Detect returns one finding per address.
-func (d *Address) Detect(text string) []detect.Finding {
+func (d *Address) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; with skip false it tokenises the whole text (the
+// reference the tests compare the fast path with).
+//
+// With skip, stretches of text far from any digit are not tokenised: once
+// more than maxNumberBack tokens have passed since the last number token,
+// no token can complete a match until the next number token, and that one
+// looks back at most maxLookBack tokens. So the scan jumps to a point at
+// least maxLookBack+2 words before the next digit, with an empty ring.
+func (d *Address) detect(text string, skip bool) []detect.Finding {
 	g := gazetteer()
-	em := newEmitter(CatAddress, d.MinScore)
+	em := newEmitter(IDPrefix+CatAddress, CatAddress, d.MinScore)
 	var r ring
 	var found []span
-	last := -1 // end of the last match
+	last := -1             // end of the last match
+	sinceNumber := 1 << 30 // tokens pushed since the last number token
+	nd := -1               // the first digit at or after i
+	tried := -1            // the last nd a restart point was looked for
 	for i := 0; i < len(text); {
+		if skip && sinceNumber > maxNumberBack {
+			if nd < i {
+				nd = indexAnyDigit(text, i)
+			}
+			if nd == len(text) {
+				break // no number token ahead: no match either
+			}
+			if tried != nd {
+				tried = nd
+				if p := restartBefore(text, i, nd, maxLookBack+2); p > i {
+					i, r = p, ring{}
+				}
+			}
+		}
 		t, next, ok := nextToken(text, i)
 		if !ok {
 			break
 		}
 		i = next
 		r.push(t)
+		if t.kind == kNum {
+			sinceNumber = 0
+		} else {
+			sinceNumber++
+		}
 		var m span
 		switch {
 		case t.kind == kNum:
@@ -106,7 +148,7 @@ func (d *Address) Detect(text string) []detect.Finding {
 				m = matchPOBox(text, &r)
 			}
 		case t.kind == kCap || t.kind == kAllCaps:
-			if lookup(g, text[t.start:t.end])&fStreet != 0 {
+			if sinceNumber <= maxNumberBack && lookup(g, text[t.start:t.end])&fStreet != 0 {
 				m = matchUS(text, g, &r)
 			}
 		}
@@ -134,6 +176,35 @@ func (d *Address) Detect(text string) []detect.Finding {
 	}
 	return em.out
 }
+
+// restartBefore returns a point in a gap between words, at or after i,
+// with at least words words (runs of non-blank bytes holding an ASCII
+// letter or digit, each at least one token) between it and the run that
+// holds nd; i when there is none.
+func restartBefore(text string, i, nd, words int) int {
+	j := nd
+	for j > i && !isBlank(text[j-1]) {
+		j--
+	}
+	for n := 0; j > i; {
+		for j > i && isBlank(text[j-1]) {
+			j--
+		}
+		word := false
+		for j > i && !isBlank(text[j-1]) {
+			word = word || isAlnum(text[j-1])
+			j--
+		}
+		if word {
+			if n++; n >= words && j > i {
+				return j - 1 // the blank before the run
+			}
+		}
+	}
+	return i
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 // inName reports whether t may sit inside a street name.
 func inName(text string, t token) bool {
@@ -163,7 +234,7 @@ func sameLine(t, before token) bool {
 
 // matchUS matches a house number, name words and the street suffix that
 // was just pushed.
-func matchUS(text string, g map[string]uint8, r *ring) span {
+func matchUS(text string, g *wordtab.Table[uint8], r *ring) span {
 	suffix, _ := r.back(0)
 	if suffix.gap&(gNewline|gComma|gSentence|gPunct) != 0 {
 		return span{}
@@ -194,7 +265,7 @@ func matchUS(text string, g map[string]uint8, r *ring) span {
 
 // matchEU matches a continental street name followed by the house number
 // that was just pushed.
-func matchEU(text string, g map[string]uint8, r *ring) span {
+func matchEU(text string, g *wordtab.Table[uint8], r *ring) span {
 	num, _ := r.back(0)
 	if num.digits > 5 || num.end-num.start-num.digits > 1 {
 		return span{}
@@ -313,7 +384,7 @@ const maxLine = 48
 
 // extendAddress extends an address ending at e over units and over the
 // rest of its block (see Address), returning the new end.
-func extendAddress(text string, g map[string]uint8, e int, score *float64) int {
+func extendAddress(text string, g *wordtab.Table[uint8], e int, score *float64) int {
 	// Units on the same line: ", Apt. 4", " Suite 501 Apt. 397", " #12".
 	for range 2 {
 		ue := unitAt(text, g, e)
@@ -386,7 +457,7 @@ func extendAddress(text string, g map[string]uint8, e int, score *float64) int {
 
 // unitAt matches a unit designator right after e: ", Apt. 4", " Suite 501",
 // " #12", and returns its end, or e.
-func unitAt(text string, g map[string]uint8, e int) int {
+func unitAt(text string, g *wordtab.Table[uint8], e int) int {
 	i := e
 	if i < len(text) && text[i] == ',' {
 		i++

@@ -155,12 +155,15 @@ func containsByte(s string, b byte) bool {
 }
 
 // Detect returns one finding per card number.
-func (d *Card) Detect(text string) []detect.Finding {
-	em := newEmitter(CatCard, d.MinScore)
+func (d *Card) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; skip as in scan.go.
+func (d *Card) detect(text string, skip bool) []detect.Finding {
+	em := newEmitter(IDPrefix+CatCard, CatCard, d.MinScore)
 	var buf [24]byte
 	for i := 0; i < len(text); {
 		if !isDigit(text[i]) {
-			i++
+			i = nextDigit(text, i, skip)
 			continue
 		}
 		if wordBefore(text, i) || i > 0 && (text[i-1] == '.' || text[i-1] == '+' || text[i-1] == ',') {

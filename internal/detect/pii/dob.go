@@ -46,10 +46,27 @@ var months = map[string]int{
 	"september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
 }
 
+// maxDateLead is how far before its first digit a date may start: a month
+// name of up to 9 letters, a '.', and up to 3 spaces (monthDayYear).
+const maxDateLead = 9 + 1 + 3
+
 // Detect returns one finding per date of birth.
-func (d *DOB) Detect(text string) []detect.Finding {
-	em := newEmitter(CatDOB, d.MinScore)
-	for i := 0; i < len(text); {
+func (d *DOB) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; skip as in scan.go.
+func (d *DOB) detect(text string, skip bool) []detect.Finding {
+	em := newEmitter(IDPrefix+CatDOB, CatDOB, d.MinScore)
+	i, nd := 0, -1 // nd: the first digit at or after i
+	for i < len(text) {
+		if skip && nd < i {
+			// Every date holds a digit, at most maxDateLead bytes after
+			// where it starts ("September. 3"); start looking there.
+			nd = indexDigit(text, i)
+			if nd == len(text) {
+				break
+			}
+			i = max(i, nd-maxDateLead)
+		}
 		c := text[i]
 		if !isAlnum(c) || wordBefore(text, i) {
 			i++

@@ -38,7 +38,7 @@ var fileTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": tr
 // next byte outside [A-Za-z0-9.-] (at most 253), so every byte is read at
 // most twice whatever the number of '@' signs.
 func (d *Email) Detect(text string) []detect.Finding {
-	em := newEmitter(CatEmail, d.MinScore)
+	em := newEmitter(IDPrefix+CatEmail, CatEmail, d.MinScore)
 	floor := 0 // no match may start before this
 	for i := 0; i < len(text); {
 		j := strings.IndexByte(text[i:], '@')

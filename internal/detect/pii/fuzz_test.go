@@ -34,5 +34,6 @@ func FuzzDetect(f *testing.F) {
 				}
 			}
 		}
+		checkSkips(t, text)
 	})
 }

@@ -41,10 +41,21 @@ var ibanLength = map[string]int{
 const maxIBAN = 34
 
 // Detect returns one finding per IBAN.
-func (d *IBAN) Detect(text string) []detect.Finding {
-	em := newEmitter(CatIBAN, d.MinScore)
+func (d *IBAN) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; skip as in scan.go.
+func (d *IBAN) detect(text string, skip bool) []detect.Finding {
+	em := newEmitter(IDPrefix+CatIBAN, CatIBAN, d.MinScore)
 	var buf [maxIBAN]byte
 	for i := 0; i+4 <= len(text); i++ {
+		if !isDigit(text[i+2]) {
+			if skip {
+				// The next candidate has its first check digit at the
+				// next digit; the loop's i++ lands two bytes before it.
+				i = indexDigit(text, i+3) - 3
+			}
+			continue
+		}
 		if !isAlpha(text[i]) || !isAlpha(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) || wordBefore(text, i) {
 			continue
 		}

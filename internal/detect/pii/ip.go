@@ -36,17 +36,20 @@ var (
 )
 
 // Detect returns one finding per IP address.
-func (d *IP) Detect(text string) []detect.Finding {
-	em := newEmitter(CatIP, d.MinScore)
-	d.v4(text, &em)
+func (d *IP) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; skip as in scan.go.
+func (d *IP) detect(text string, skip bool) []detect.Finding {
+	em := newEmitter(IDPrefix+CatIP, CatIP, d.MinScore)
+	d.v4(text, &em, skip)
 	d.v6(text, &em)
 	return em.out
 }
 
-func (d *IP) v4(text string, em *emitter) {
+func (d *IP) v4(text string, em *emitter, skip bool) {
 	for i := 0; i < len(text); {
 		if !isDigit(text[i]) {
-			i++
+			i = nextDigit(text, i, skip)
 			continue
 		}
 		s := i

@@ -3,8 +3,11 @@ package pii
 import (
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/brianvoe/gofakeit/v7/data"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
 )
 
 // Gazetteer flags.
@@ -26,7 +29,7 @@ const (
 // suffixes are gofakeit's USPS list plus their standard abbreviations.
 var (
 	gazOnce sync.Once
-	gaz     map[string]uint8
+	gaz     *wordtab.Table[uint8]
 )
 
 // extraCommon are capitalised words that open sentences or name things
@@ -63,7 +66,7 @@ vale view wharf yard embankment broadway`
 
 const unitWords = `apt apartment suite ste unit flat floor fl room rm bldg building`
 
-func gazetteer() map[string]uint8 {
+func gazetteer() *wordtab.Table[uint8] {
 	gazOnce.Do(func() {
 		g := make(map[string]uint8, 8000)
 		add := func(words []string, f uint8) {
@@ -89,21 +92,28 @@ func gazetteer() map[string]uint8 {
 		add(strings.Fields(extraTitles), fTitle)
 		add(strings.Fields(streetAbbrevs), fStreet)
 		add(strings.Fields(unitWords), fUnit)
-		gaz = g
+		gaz = wordtab.New(g)
 	})
 	return gaz
 }
 
 // lookup returns the flags of word w (any case).
-func lookup(g map[string]uint8, w string) uint8 {
+func lookup(g *wordtab.Table[uint8], w string) uint8 {
 	var arr [maxWord * 2]byte
-	k := lowerKey(arr[:0], w)
-	if f, ok := g[string(k)]; ok {
+	k := w
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			k = string(lowerKey(arr[:0], w)) // rare: lower-case rune by rune
+			break
+		}
+	}
+	if f, ok := g.Get(k); ok {
 		return f
 	}
 	// Possessive: "Smith's".
-	if n := len(k); n > 2 && k[n-2] == '\'' && k[n-1] == 's' {
-		return g[string(k[:n-2])]
+	if n := len(k); n > 2 && k[n-2] == '\'' && k[n-1]|0x20 == 's' {
+		f, _ := g.Get(k[:n-2])
+		return f
 	}
 	return 0
 }

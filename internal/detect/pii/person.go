@@ -2,8 +2,10 @@ package pii
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
 )
 
 // Person finds person names. Candidates are runs of up to four capitalised
@@ -65,6 +67,15 @@ var nameCues = map[string]bool{
 	"add": false, "and": false, "or": false, "at": false, "tribute to": false,
 }
 
+// cueLastWords are the last words of the nameCues.
+var cueLastWords = func() *wordtab.Table[bool] {
+	m := map[string]bool{}
+	for c := range nameCues {
+		m[c[strings.LastIndexByte(c, ' ')+1:]] = true
+	}
+	return wordtab.New(m)
+}()
+
 // orgWords after a run of capitalised words make it an organisation.
 var orgWords = map[string]bool{
 	"inc": true, "ltd": true, "llc": true, "plc": true, "corp": true, "corporation": true, "co": true,
@@ -83,20 +94,28 @@ var particles = map[string]bool{
 }
 
 // Detect returns one finding per name.
-func (d *Person) Detect(text string) []detect.Finding {
+func (d *Person) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; with skip false it tokenises every word instead of
+// skipping the words that cannot open a name (the reference the tests
+// compare the fast path with).
+func (d *Person) detect(text string, skip bool) []detect.Finding {
 	g := gazetteer()
-	em := newEmitter(CatPerson, d.MinScore)
+	em := newEmitter(IDPrefix+CatPerson, CatPerson, d.MinScore)
 	var run [maxRun + 2]token
 	n := 0
-	var prev token // the token before the run
-	var last token
 	flush := func(next token, hasNext bool) {
 		if n > 0 {
-			d.evaluate(text, g, run[:n], prev, next, hasNext, &em)
+			d.evaluate(text, g, run[:n], next, hasNext, &em)
 		}
 		n = 0
 	}
 	for i := 0; i < len(text); {
+		if n == 0 && skip {
+			// Outside a run only a word that opens with a capital
+			// matters: step over the others without classifying them.
+			i = skipUncapitalised(text, i)
+		}
 		t, next, ok := nextToken(text, i)
 		if !ok {
 			break
@@ -104,7 +123,7 @@ func (d *Person) Detect(text string) []detect.Finding {
 		i = next
 		word := text[t.start:t.end]
 		nameLike := t.kind == kCap || t.kind == kInitial || t.kind == kAllCaps
-		if n > 0 && t.kind == kLower && particles[word] && t.gap&^gPunct == 0 {
+		if n > 0 && t.kind == kLower && t.gap&^gPunct == 0 && particles[word] {
 			nameLike = true
 		}
 		if nameLike && n > 0 && n < len(run) && joins(text, run[n-1], t) {
@@ -113,12 +132,10 @@ func (d *Person) Detect(text string) []detect.Finding {
 		} else {
 			flush(t, true)
 			if nameLike {
-				prev = last
 				run[0] = t
 				n = 1
 			}
 		}
-		last = t
 	}
 	flush(token{}, false)
 	return em.out
@@ -139,17 +156,17 @@ func joins(text string, p, t token) bool {
 	return true
 }
 
-func (d *Person) evaluate(text string, g map[string]uint8, run []token, prev, next token, hasNext bool, em *emitter) {
-	// Honorifics open the run: "Mr. Smith", "Dr Jane Doe".
-	title := false
-	for len(run) > 1 && lookup(g, text[run[0].start:run[0].end])&fTitle != 0 {
-		title = true
-		run = run[1:]
-	}
+func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, next token, hasNext bool, em *emitter) {
 	var fa [maxRun + 2]uint8
 	flags := fa[:len(run)]
 	for k, t := range run {
 		flags[k] = lookup(g, text[t.start:t.end])
+	}
+	// Honorifics open the run: "Mr. Smith", "Dr Jane Doe".
+	title := false
+	for len(run) > 1 && flags[0]&fTitle != 0 {
+		title = true
+		run, flags = run[1:], flags[1:]
 	}
 	if len(run) == 1 && !title && flags[0]&fTitle != 0 {
 		return
@@ -166,7 +183,7 @@ func (d *Person) evaluate(text string, g map[string]uint8, run []token, prev, ne
 		place = true
 	}
 	for len(run) > 1 && flags[len(run)-1]&fCommon != 0 && flags[len(run)-1]&(fFirst|fLast) == 0 {
-		if t := run[len(run)-1]; orgWords[strings.ToLower(text[t.start:t.end])] {
+		if t := run[len(run)-1]; isOrgWord(text[t.start:t.end]) {
 			place = true // "Morgan Stanley Bank"
 		}
 		run, flags = run[:len(run)-1], flags[:len(flags)-1]
@@ -189,20 +206,6 @@ func (d *Person) evaluate(text string, g map[string]uint8, run []token, prev, ne
 	cue, strong := cueBefore(text, start)
 	if run[0].kind == kAllCaps && !title && !strong {
 		return // "LONDON", "ASAP"
-	}
-	// What follows: a house number or a street word makes a street, an
-	// organisation word an organisation, ':' at a line start a speaker.
-	if hasNext && sameLine(next, run[len(run)-1]) {
-		nw := text[next.start:next.end]
-		nf := lookup(g, nw)
-		switch {
-		case next.kind == kNum && next.gap == 0 && !possessive:
-			place = true
-		case nf&(fStreet|fUnit) != 0 && (next.kind == kCap || next.kind == kAllCaps):
-			place = true
-		case orgWords[strings.ToLower(nw)] && (next.kind == kCap || next.kind == kAllCaps):
-			place = true
-		}
 	}
 	speaker := run[0].gap&(gStart|gNewline) != 0 && end < len(text) && text[end] == ':' && len(run) <= 2
 	sentenceStart := run[0].gap&(gStart|gSentence|gNewline|gBlank) != 0
@@ -274,30 +277,73 @@ func (d *Person) evaluate(text string, g map[string]uint8, run []token, prev, ne
 	if sentenceStart && !title && !strong && !speaker && len(run) == 1 {
 		score -= 0.05
 	}
+	if !title && !strong && !place && em.reports(min(score, 0.95)) {
+		// What follows: a house number or a street word makes a street,
+		// an organisation word an organisation. Only looked at when the
+		// finding would otherwise be reported.
+		place = placeFollows(text, g, run[len(run)-1], next, hasNext, possessive)
+	}
 	if place && !title && !strong {
 		score -= 0.5
 	}
 	em.add(min(score, 0.95), start, end, ev)
 }
 
+// placeFollows reports whether the token after a run (next, the run ending
+// with last) makes it a street or an organisation: a house number, a
+// street or unit word, an organisation word.
+func placeFollows(text string, g *wordtab.Table[uint8], last, next token, hasNext, possessive bool) bool {
+	if !hasNext || !sameLine(next, last) {
+		return false
+	}
+	nw := text[next.start:next.end]
+	switch {
+	case next.kind == kNum && next.gap == 0 && !possessive:
+		return true
+	case next.kind != kCap && next.kind != kAllCaps:
+		return false
+	}
+	return lookup(g, nw)&(fStreet|fUnit) != 0 || isOrgWord(nw)
+}
+
+// isOrgWord reports whether w, in any case, is one of orgWords.
+func isOrgWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			return orgWords[strings.ToLower(w)] // rare
+		}
+	}
+	if len(w) > 16 {
+		return false
+	}
+	var arr [16]byte
+	return orgWords[string(lowerWindow(arr[:0], w, 0, len(w)))]
+}
+
 // cueBefore reports whether a name cue ends right before pos (after
 // spaces, ':', ',', '?' or a quote), and whether it is a strong one.
 func cueBefore(text string, pos int) (cue, strong bool) {
-	var arr [32]byte
+	const window = 32
 	e := pos
 	for e > 0 && e > pos-8 && strings.IndexByte(" :,\t->?\"", text[e-1]) >= 0 {
 		e--
 	}
-	w := lowerWindow(arr[:0], text, e-len(arr), e)
-	// Try every word start in the window as the start of a cue.
-	for i := len(w) - 1; i >= 0; i-- {
-		if i > 0 && (isAlnum(w[i-1]) || w[i-1] == '\'') {
+	from := max(0, e-window)
+	// A cue ends with the window's last word: most windows end with none.
+	k := e
+	for k > from && (isAlnum(text[k-1]) || text[k-1] == '\'') {
+		k--
+	}
+	if _, ok := cueLastWords.Get(text[k:e]); !ok {
+		return false, false
+	}
+	// Try every word start in the window, as far back as the longest cue,
+	// as the start of a cue.
+	for i := e - 1; i >= max(from, e-maxCueLen); i-- {
+		if i > from && (isAlnum(text[i-1]) || text[i-1] == '\'') || !isAlnum(text[i]) {
 			continue
 		}
-		if !isAlnum(w[i]) {
-			continue
-		}
-		if s, ok := nameCues[string(w[i:])]; ok {
+		if s, ok := nameCueTable.Get(text[i:e]); ok {
 			cue = true
 			if s {
 				return true, true
@@ -306,6 +352,19 @@ func cueBefore(text string, pos int) (cue, strong bool) {
 	}
 	return cue, false
 }
+
+// nameCueTable is nameCues, looked up with ASCII case ignored; maxCueLen
+// is the length of the longest.
+var (
+	nameCueTable = wordtab.New(nameCues)
+	maxCueLen    = func() int {
+		n := 0
+		for c := range nameCues {
+			n = max(n, len(c))
+		}
+		return n
+	}()
+)
 
 func strongCueBefore(text string, pos int) bool {
 	_, s := cueBefore(text, pos)

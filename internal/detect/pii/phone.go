@@ -55,6 +55,10 @@ type region struct {
 	code string
 	cc   int32
 	ndd  string // national (trunk) prefix, digits only
+	// lengths has bit n set when a national significant number of n
+	// digits may be valid here (all bits for a region whose lengths the
+	// library does not tell, see regionsMeta).
+	lengths uint32
 }
 
 var (
@@ -69,7 +73,7 @@ func regionsMeta() []region {
 			if cc == 0 {
 				continue
 			}
-			regionMeta = append(regionMeta, region{r, int32(cc), phonenumbers.GetNddPrefixForRegion(r, true)})
+			regionMeta = append(regionMeta, region{r, int32(cc), phonenumbers.GetNddPrefixForRegion(r, true), possibleLengths(r, int32(cc))})
 		}
 	})
 	return regionMeta
@@ -81,10 +85,14 @@ var (
 )
 
 // Detect returns one finding per phone number.
-func (d *Phone) Detect(text string) []detect.Finding {
-	em := newEmitter(CatPhone, d.MinScore)
+func (d *Phone) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; skip as in scan.go.
+func (d *Phone) detect(text string, skip bool) []detect.Finding {
+	em := newEmitter(IDPrefix+CatPhone, CatPhone, d.MinScore)
 	regs := regionsMeta()
 	budget := maxValidations
+	var nb *numBuf // made at the first candidate
 	var digits [20]byte
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -94,7 +102,12 @@ func (d *Phone) Detect(text string) []detect.Finding {
 		case c == '(' && i+1 < len(text) && isDigit(text[i+1]):
 		case isDigit(c):
 		default:
+			// A candidate starts at a digit or at most two bytes before
+			// one ("+ 44 ...").
 			i++
+			if skip {
+				i = max(i, indexDigit(text, i)-2)
+			}
 			continue
 		}
 		if wordBefore(text, i) || i > 0 && (text[i-1] == '.' || text[i-1] == '-' || text[i-1] == '/' || text[i-1] == '$' || text[i-1] == ',' || text[i-1] == '#') {
@@ -110,7 +123,10 @@ func (d *Phone) Detect(text string) []detect.Finding {
 			i = start + 1
 			continue
 		}
-		score, ev := d.score(text, cand, regs, &budget)
+		if nb == nil {
+			nb = new(numBuf)
+		}
+		score, ev := d.score(text, cand, regs, &budget, nb)
 		em.add(min(score, 0.99), cand.start, cand.end, ev)
 	}
 	return em.out
@@ -319,7 +335,7 @@ func removeTrunkZero(d []byte, at int) []byte {
 }
 
 // score validates a candidate and returns its score and evidence.
-func (d *Phone) score(text string, c phoneCand, regs []region, budget *int) (float64, string) {
+func (d *Phone) score(text string, c phoneCand, regs []region, budget *int, nb *numBuf) (float64, string) {
 	n := len(c.digits)
 	if n < 7 || n > 15 {
 		return 0, ""
@@ -340,7 +356,7 @@ func (d *Phone) score(text string, c phoneCand, regs []region, budget *int) (flo
 		bonus = 0.25
 	}
 	if c.intl {
-		if validIntl(c.digits) {
+		if nb.validIntl(c.digits) {
 			return 0.85 + bonus, "phone_intl"
 		}
 		if n >= 8 {
@@ -354,7 +370,7 @@ func (d *Phone) score(text string, c phoneCand, regs []region, budget *int) (flo
 			break
 		}
 		*budget--
-		if !validNational(c.digits, r) {
+		if !nb.validNational(c.digits, r) {
 			continue
 		}
 		base := 0.45
@@ -372,15 +388,38 @@ func (d *Phone) score(text string, c phoneCand, regs []region, budget *int) (flo
 	return 0, ""
 }
 
+// possibleLengths returns the lengths a valid national significant number
+// of region r (calling code cc) may have: the library's validation first
+// requires the length to be one of the region's general possible lengths,
+// which IsPossibleNumberWithReason reports for the main region of a calling
+// code. Checking the length first skips most of the library's pattern
+// matching for candidates that cannot be valid. For a region that is not
+// the main one of its code (CA under +1) every length is allowed.
+func possibleLengths(r string, cc int32) uint32 {
+	if phonenumbers.GetRegionCodeForCountryCode(int(cc)) != r {
+		return ^uint32(0)
+	}
+	var m uint32
+	v := uint64(1)
+	for n := 1; n <= maxPhoneDigits; n++ {
+		num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &v}
+		if phonenumbers.IsPossibleNumberWithReason(num) == phonenumbers.IS_POSSIBLE {
+			m |= 1 << n
+		}
+		v *= 10
+	}
+	return m
+}
+
 // validIntl reports whether digits, written after '+', are a valid number
 // for their country calling code.
-func validIntl(digits []byte) bool {
+func (b *numBuf) validIntl(digits []byte) bool {
 	for l := 1; l <= 3 && l < len(digits); l++ {
 		cc, _ := strconv.Atoi(string(digits[:l]))
 		if phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
 			continue
 		}
-		num := nationalNumber(int32(cc), digits[l:])
+		num := b.national(int32(cc), digits[l:])
 		if num != nil && phonenumbers.IsValidNumber(num) {
 			return true
 		}
@@ -391,19 +430,34 @@ func validIntl(digits []byte) bool {
 
 // validNational reports whether digits, written as a national number, are
 // valid in region r, with or without its trunk prefix.
-func validNational(digits []byte, r region) bool {
+func (b *numBuf) validNational(digits []byte, r region) bool {
 	nsn := digits
 	if r.ndd != "" && len(nsn) > len(r.ndd) && string(nsn[:len(r.ndd)]) == r.ndd {
 		nsn = nsn[len(r.ndd):]
 	} else if r.cc == 1 && len(nsn) == 10 && nsn[0] == '1' {
 		return false
 	}
-	num := nationalNumber(r.cc, nsn)
+	if len(nsn) >= 32 || r.lengths&(1<<len(nsn)) == 0 {
+		return false
+	}
+	num := b.national(r.cc, nsn)
 	return num != nil && phonenumbers.IsValidNumberForRegion(num, r.code)
 }
 
-// nationalNumber builds a PhoneNumber from a national significant number.
-func nationalNumber(cc int32, nsn []byte) *phonenumbers.PhoneNumber {
+// numBuf holds the one PhoneNumber a Detect call validates its candidates
+// with: the library's numbers are made of pointers, and building a new one
+// for every region tried cost several allocations each.
+type numBuf struct {
+	num   phonenumbers.PhoneNumber
+	cc    int32
+	v     uint64
+	zeros int32
+	lead  bool
+}
+
+// national sets b to the number of national significant number nsn in
+// calling code cc and returns it, or nil when nsn is no number.
+func (b *numBuf) national(cc int32, nsn []byte) *phonenumbers.PhoneNumber {
 	if len(nsn) == 0 || len(nsn) > 17 {
 		return nil
 	}
@@ -415,13 +469,13 @@ func nationalNumber(cc int32, nsn []byte) *phonenumbers.PhoneNumber {
 	if err != nil {
 		return nil
 	}
-	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &v}
+	b.cc, b.v, b.zeros, b.lead = cc, v, zeros, true
+	b.num = phonenumbers.PhoneNumber{CountryCode: &b.cc, NationalNumber: &b.v}
 	if zeros > 0 {
-		t := true
-		num.ItalianLeadingZero = &t
-		num.NumberOfLeadingZeros = &zeros
+		b.num.ItalianLeadingZero = &b.lead
+		b.num.NumberOfLeadingZeros = &b.zeros
 	}
-	return num
+	return &b.num
 }
 
 // looksLikeDate reports whether s is a date: 2024-01-31, 31/01/2024,

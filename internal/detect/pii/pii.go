@@ -74,8 +74,15 @@ type emitter struct {
 	out          []detect.Finding
 }
 
-func newEmitter(category string, min float64) emitter {
-	return emitter{id: IDPrefix + category, category: category, min: min}
+// newEmitter starts the findings of detector id (passed as a constant,
+// IDPrefix+category, so that no call builds the string).
+func newEmitter(id, category string, min float64) emitter {
+	return emitter{id: id, category: category, min: min}
+}
+
+// reports reports whether a finding with this score would be kept.
+func (e *emitter) reports(score float64) bool {
+	return math.Round(min(max(score, 0), 1)*1000)/1000 >= e.min
 }
 
 func (e *emitter) add(score float64, start, end int, evidence string) {

@@ -1,10 +1,13 @@
 package pii
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
@@ -184,11 +187,12 @@ func TestConcurrent(t *testing.T) {
 	}
 }
 
-// TestAdversarialLinear checks that adversarial inputs cost about the same
-// per byte at 64 KB and at 1 MB (a quadratic detector would take 16 times
-// longer per byte), by counting nothing but making sure each finishes; the
+// TestAdversarial runs every detector on 1 MB of each adversarial input
+// and checks the Finding contract on what it reports, and that the fast
+// path finds what a scan of every byte finds. That the time is linear is
+// checked by TestLinearTime in internal/detect/builtin, on CPU time; the
 // benchmarks give the rates.
-func TestAdversarialLinear(t *testing.T) {
+func TestAdversarial(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
@@ -199,6 +203,37 @@ func TestAdversarialLinear(t *testing.T) {
 			fs := d.Detect(text)
 			if err := detecttest.Check(text, fs, IDPrefix+cat, Clause, cat); err != nil {
 				t.Errorf("%s/%s: %v", name, cat, err)
+			}
+		}
+		checkSkips(t, text)
+	}
+}
+
+// TestPossibleLengths checks the length filter in front of the phone
+// library: every region's example numbers have a length it allows, and
+// no number of a length it rules out is valid for the region (sampled).
+func TestPossibleLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, r := range regionsMeta() {
+		for _, typ := range []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE} {
+			if ex := phonenumbers.GetExampleNumberForType(r.code, typ); ex != nil {
+				if n := len(phonenumbers.GetNationalSignificantNumber(ex)); r.lengths&(1<<n) == 0 {
+					t.Errorf("%s: example %v has %d digits, ruled out", r.code, ex, n)
+				}
+			}
+		}
+		for n := 1; n <= maxPhoneDigits; n++ {
+			if r.lengths&(1<<n) != 0 {
+				continue
+			}
+			for range 200 {
+				d := make([]byte, n)
+				for i := range d {
+					d[i] = byte('0' + rng.IntN(10))
+				}
+				if num := new(numBuf).national(r.cc, d); num != nil && phonenumbers.IsValidNumberForRegion(num, r.code) {
+					t.Fatalf("%s: %s is valid but %d digits are ruled out", r.code, d, n)
+				}
 			}
 		}
 	}

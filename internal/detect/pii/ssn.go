@@ -29,12 +29,15 @@ var ssnCues = []string{"ssn", "ss#", "ssn#", "social security", "social sec", "s
 var ssnExamples = map[string]bool{"078051120": true, "219099999": true, "123456789": true}
 
 // Detect returns one finding per social security number.
-func (d *SSN) Detect(text string) []detect.Finding {
-	em := newEmitter(CatSSN, d.MinScore)
+func (d *SSN) Detect(text string) []detect.Finding { return d.detect(text, true) }
+
+// detect is Detect; skip as in scan.go.
+func (d *SSN) detect(text string, skip bool) []detect.Finding {
+	em := newEmitter(IDPrefix+CatSSN, CatSSN, d.MinScore)
 	var buf [16]byte
 	for i := 0; i < len(text); {
 		if !isDigit(text[i]) {
-			i++
+			i = nextDigit(text, i, skip)
 			continue
 		}
 		if wordBefore(text, i) || i > 0 && (text[i-1] == '.' || text[i-1] == '-' || text[i-1] == '+' || text[i-1] == '/' || text[i-1] == '$') {

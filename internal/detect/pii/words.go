@@ -94,20 +94,41 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 	leadDigits := true
 	for i < len(text) && i-t.start < maxWord {
 		b := text[i]
-		var r rune
-		w := 1
 		if b < utf8.RuneSelf {
-			r = rune(b)
-		} else {
-			r, w = utf8.DecodeRuneInString(text[i:])
+			// ASCII, the common case, by table.
+			switch k := class[b]; {
+			case k&cDigit != 0:
+				digits++
+				if leadDigits {
+					t.digits++
+				}
+			case k&(cUpper|cLower) != 0:
+				leadDigits = false
+				letters++
+				if letters == 1 && digits == 0 {
+					first = rune(b)
+				}
+				if k&cUpper != 0 {
+					upper++
+				} else {
+					lower++
+				}
+			case innerMark(text, t.start, i):
+				leadDigits = false
+			default:
+				goto end
+			}
+			i++
+			continue
 		}
+		r, w := utf8.DecodeRuneInString(text[i:])
 		switch {
-		case b < utf8.RuneSelf && isDigit(b) || b >= utf8.RuneSelf && unicode.IsDigit(r):
+		case unicode.IsDigit(r):
 			digits++
 			if leadDigits {
 				t.digits++
 			}
-		case b < utf8.RuneSelf && isAlpha(b) || b >= utf8.RuneSelf && unicode.IsLetter(r):
+		case unicode.IsLetter(r):
 			leadDigits = false
 			letters++
 			if letters == 1 && digits == 0 {
@@ -119,9 +140,7 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 			case unicode.IsLower(r):
 				lower++
 			}
-		case (b == '\'' || b == '-') && i > t.start && i+1 < len(text) && (isAlnum(text[i+1]) || text[i+1] >= utf8.RuneSelf):
-			leadDigits = false
-		case r == '\u2019' && i > t.start && i+w < len(text) && isAlpha(text[i+w]):
+		case innerQuote(text, t.start, i, r, w):
 			leadDigits = false
 		default:
 			goto end
@@ -146,6 +165,94 @@ end:
 		t.kind = kLower
 	}
 	return t, i, true
+}
+
+// innerMark reports whether the ASCII byte at i, inside the word that
+// starts at start, is an apostrophe or hyphen that the word goes on after
+// (O'Brien, Jean-Luc).
+func innerMark(text string, start, i int) bool {
+	b := text[i]
+	return (b == '\'' || b == '-') && i > start && i+1 < len(text) && (isAlnum(text[i+1]) || text[i+1] >= utf8.RuneSelf)
+}
+
+// innerQuote reports whether the rune r of w bytes at i, inside the word
+// that starts at start, is a typographic apostrophe the word goes on after
+// (O’Brien).
+func innerQuote(text string, start, i int, r rune, w int) bool {
+	return r == '\u2019' && i > start && i+w < len(text) && isAlpha(text[i+w])
+}
+
+// wordEnd returns where nextToken ends the word that starts at start,
+// without classifying it.
+func wordEnd(text string, start int) int {
+	i := start
+	for i < len(text) && i-start < maxWord {
+		b := text[i]
+		if b < utf8.RuneSelf {
+			if isAlnum(b) || innerMark(text, start, i) {
+				i++
+				continue
+			}
+			return i
+		}
+		r, w := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsDigit(r) && !unicode.IsLetter(r) && !innerQuote(text, start, i, r, w) {
+			return i
+		}
+		i += w
+	}
+	return i
+}
+
+// skipUncapitalised steps over the words from i on that open with an ASCII
+// lower-case letter or digit, and returns the end of the last of them (i
+// when the next word opens otherwise). i must be 0 or the end of a token,
+// so that nextToken at the result finds the next word, and its gap, as a
+// scan of every token would.
+//
+// It looks for the next capital or non-ASCII byte eight bytes at a time;
+// everything before it is lower-case ASCII words and ASCII gaps. When that
+// byte follows a gap, the last word before the gap ends the skip; when it
+// is inside a word (iPhone), the words up to it are stepped over one by one.
+func skipUncapitalised(text string, i int) int {
+	for {
+		u := indexUpperOrHigh(text, i)
+		if u == len(text) {
+			return u // no capital left: no name either
+		}
+		j := u
+		for j > i && gapByte(text, i, j-1) {
+			j--
+		}
+		if j < u || u == i {
+			return j
+		}
+		// u is inside a word: step over the words up to and past it.
+		for i <= u {
+			w := i
+			for w < len(text) && text[w] < utf8.RuneSelf && !isAlnum(text[w]) {
+				w++
+			}
+			if w == len(text) || class[text[w]]&(cLower|cDigit) == 0 {
+				return i
+			}
+			i = wordEnd(text, w)
+		}
+	}
+}
+
+// gapByte reports whether the ASCII byte at k, in a stretch of ASCII text
+// that starts at a token end i, lies between words rather than in one.
+func gapByte(text string, i, k int) bool {
+	c := text[k]
+	if isAlnum(c) {
+		return false
+	}
+	if c == '\'' || c == '-' {
+		// Inside a word when the word runs on through it (innerMark).
+		return k == i || !isAlnum(text[k-1]) || k+1 >= len(text) || !isAlnum(text[k+1]) && text[k+1] < utf8.RuneSelf
+	}
+	return true
 }
 
 // ring keeps the last few tokens.

@@ -1,6 +1,7 @@
 package rolespoof
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
@@ -19,10 +20,16 @@ func FuzzDetect(f *testing.F) {
 	f.Add("\xff<|im_start|>\xfe\n\nHuman:\x00")
 	f.Add("<system a='1'>x y</system><sys>")
 	d := &Detector{} // every finding
+	f.Add("## \u0455ystem: x\n[INST] a \uff1csys\u200b>")
+	f.Add("line\r\n  >> **System**: you are\x00\n<\xff|im_start|>")
 	f.Fuzz(func(t *testing.T, text string) {
 		fs := d.Detect(text)
 		if err := detecttest.Check(text, fs, ID, Clause, Category); err != nil {
 			t.Fatal(err)
+		}
+		// The prefilter never changes the findings.
+		if full := d.detect(text); !reflect.DeepEqual(fs, full) {
+			t.Fatalf("Detect(%q) = %v, without the prefilter %v", text, fs, full)
 		}
 	})
 }

@@ -20,9 +20,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/internal/textnorm"
+	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
 )
 
 // Identity of the detector's findings.
@@ -64,6 +67,15 @@ type hit struct {
 
 // Detect returns one finding per spoofed header, token or tag.
 func (d *Detector) Detect(text string) []detect.Finding {
+	if !mayHold(text) {
+		return nil
+	}
+	return d.detect(text)
+}
+
+// detect is Detect without the prefilter (the reference the tests compare
+// Detect with).
+func (d *Detector) detect(text string) []detect.Finding {
 	t := pool.Get().(*textnorm.Text)
 	t.Reset(text)
 	n := t.Norm
@@ -464,3 +476,175 @@ func (d *Detector) Scores(text string) map[string]float64 {
 	}
 	return map[string]float64{Category: best}
 }
+
+// mayHold reports whether text could hold a finding, judged on the raw
+// text without folding it. Every finding starts at a '<' or '[' of the
+// folded text, or is a line whose first word (after heading, quote,
+// emphasis and bracket marks) is one of headerWords. On ASCII the fold
+// only lowers letters and merges whitespace, so those can be checked on
+// the raw bytes, generously (any number of marks, any whitespace); a
+// non-ASCII character that folds into ASCII, vanishes (zero-width
+// characters, invalid bytes) or breaks or spaces a line may build any of
+// them, so it sends the text to the full check. Most messages have none of
+// these and cost one pass over their bytes.
+func mayHold(text string) bool {
+	lineStart := true
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			r, w := utf8.DecodeRuneInString(text[i:])
+			if foldsToMatter(r, w) {
+				return true
+			}
+			i += w
+			lineStart = false
+			continue
+		}
+		if lineStart {
+			lineStart = false
+			j := i
+			for j < len(text) && lineLead[text[j]] {
+				j++
+			}
+			k := j
+			for k < len(text) && headerByte[text[k]] {
+				k++
+			}
+			if _, ok := headerWordSet.Get(text[j:k]); ok {
+				return true
+			}
+			for ; i < j; i++ {
+				if text[i] == '[' && bracketMay(text, i) {
+					return true
+				}
+			}
+			i = k
+			continue
+		}
+		switch c {
+		case '\n', '\r', '\v', '\f':
+			lineStart = true
+		case '<':
+			if angleMay(text, i) {
+				return true
+			}
+		case '[':
+			if bracketMay(text, i) {
+				return true
+			}
+		}
+		i++
+	}
+	return false
+}
+
+// bracketMay reports whether the '[' at i may open "[inst]" or "[/inst]".
+func bracketMay(text string, i int) bool {
+	return prefixMay(text[i:], "[inst]") || prefixMay(text[i:], "[/inst]")
+}
+
+// prefixMay reports whether s may fold into something that starts with p
+// (lower-case ASCII): it does, ASCII case ignored, or a non-ASCII byte
+// comes first where they differ.
+func prefixMay(s, p string) bool {
+	for k := 0; k < len(p); k++ {
+		if k == len(s) {
+			return false
+		}
+		if s[k] >= utf8.RuneSelf {
+			return true
+		}
+		if lowerASCII(s[k]) != p[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// angleMay reports whether the '<' at i may open a token or tag: "<|",
+// "<<", or a name angleToken knows, after an optional '/'.
+func angleMay(text string, i int) bool {
+	k := i + 1
+	if k < len(text) && text[k] == '/' {
+		k++
+	}
+	if k >= len(text) {
+		return false
+	}
+	switch b := text[k]; {
+	case b >= utf8.RuneSelf:
+		return true
+	case k == i+1 && (b == '|' || b == '<'):
+		return true
+	}
+	j := k
+	for j < len(text) && headerByte[text[j]] {
+		j++
+	}
+	if j < len(text) && text[j] >= utf8.RuneSelf {
+		return true // the name may go on
+	}
+	_, ok := angleNames.Get(text[k:j])
+	return ok
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// foldsToMatter reports whether the non-ASCII rune r (w bytes; an invalid
+// byte is utf8.RuneError of width 1) may fold into something a finding is
+// made of. Only runes that stay non-ASCII, are not whitespace, and do not
+// vanish are harmless; of those that fold into ASCII, quotes and sentence
+// punctuation are harmless too.
+func foldsToMatter(r rune, w int) bool {
+	if r == utf8.RuneError && w == 1 {
+		return true // invalid: vanishes
+	}
+	if r == 0x85 || r == 0x2028 || r == 0x2029 || unicode.IsSpace(r) || unicode.IsControl(r) {
+		return true
+	}
+	f := textnorm.Fold(r)
+	switch {
+	case f < 0:
+		return true // invisible: vanishes
+	case f >= utf8.RuneSelf:
+		return unicode.IsSpace(f) || unicode.IsControl(f)
+	}
+	switch f {
+	case '\'', '"', '.', ',', '!', '?', ';', '(', ')', '-':
+		return false // quotes, dashes, dots: no token, tag or header word is made of them
+	}
+	return true
+}
+
+// Byte sets of mayHold.
+var (
+	lineLead   [256]bool // may come before a line's first word: whitespace, controls, "#>*_["
+	headerByte [256]bool // may be in a header word
+)
+
+func init() {
+	for c := range utf8.RuneSelf {
+		b := byte(c)
+		lineLead[c] = b == ' ' || b == '\t' || b < 0x20 && b != '\n' && b != '\r' && b != '\v' && b != '\f' || b == 0x7f ||
+			strings.IndexByte("#>*_[", b) >= 0
+		headerByte[c] = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '-'
+	}
+}
+
+// angleNames are the names angleToken matches after '<' or "</": the role
+// tags, Gemma's turn tokens and the end-of-sequence "</s>".
+var angleNames = func() *wordtab.Table[bool] {
+	m := map[string]bool{"start_of_turn": true, "end_of_turn": true, "s": true}
+	for name := range xmlRoles {
+		m[name] = true
+	}
+	return wordtab.New(m)
+}()
+
+// headerWordSet is headerWords, looked up with ASCII case ignored.
+var headerWordSet = wordtab.New(headerWords)

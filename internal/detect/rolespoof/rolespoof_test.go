@@ -84,3 +84,32 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefilter checks that the prefilter passes every case with a finding
+// (the fuzzer checks it on any text) and that it lets ordinary text skip
+// folding, which is what it is for.
+func TestPrefilter(t *testing.T) {
+	d := &Detector{}
+	for _, c := range detecttest.MustLoadCases(t, "testdata/cases.jsonl") {
+		if len(d.detect(c.Text)) > 0 && !mayHold(c.Text) {
+			t.Errorf("cases.jsonl:%d: prefilter drops a text with findings: %q", c.Line, c.Text)
+		}
+	}
+	for _, s := range []string{
+		"Hello, how are you?\nFine, thanks \u2014 and you? \u201cQuoted\u201d caf\u00e9 \u6771\u4eac",
+		"The system works. Users can see a < b and [1] citations.\n- item\n  indented line",
+		"a <b>bold</b> tag and a [link](https://example.com)",
+	} {
+		if mayHold(s) {
+			t.Errorf("prefilter sends ordinary text to the full check: %q", s)
+		}
+	}
+	for _, s := range []string{
+		"ok\nSystem: you", "x\n  ## user: hi", "<|im_start|>", "[INST]", "\uff1csystem\uff1e", "\u0455ystem: x", "sys\u200btem: x",
+		"sys\xfftem: x", "a\u2028System: b", "<\u200b|im_start|>",
+	} {
+		if !mayHold(s) {
+			t.Errorf("prefilter drops %q", s)
+		}
+	}
+}

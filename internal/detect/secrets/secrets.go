@@ -124,6 +124,7 @@ type cand struct{ start, end int }
 // state is the scratch space of one Detect call, pooled.
 type state struct {
 	hits    []hit
+	laneB   []hit    // scratch for automaton.findLanes
 	cands   [][]cand // by rule
 	touched []int32  // rules with candidates
 	work    []int    // by rule: bytes given to tail checks
@@ -163,7 +164,7 @@ func (d *Detector) Detect(text string) []detect.Finding {
 		return nil
 	}
 	st := pool.Get().(*state)
-	st.hits = rs.kw.find(text, st.hits[:0])
+	st.hits, st.laneB = rs.kw.findLanes(text, st.hits[:0], st.laneB)
 	if len(st.cands) < len(rs.rules) {
 		st.cands = make([][]cand, len(rs.rules))
 	}

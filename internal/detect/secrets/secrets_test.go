@@ -3,6 +3,7 @@ package secrets
 import (
 	"cmp"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -150,4 +151,50 @@ func TestKeywordAutomaton(t *testing.T) {
 
 func mustLoadCases(t testing.TB) []detecttest.Case {
 	return detecttest.MustLoadCases(t, "testdata/cases.jsonl")
+}
+
+// checkLanes fails t unless the two-lane scan reports exactly what one lane
+// does, in the same order, with the scratch space reused.
+func checkLanes(t *testing.T, a *automaton, text string, tmp []hit) []hit {
+	t.Helper()
+	want := a.find1(text, nil)
+	got, tmp := a.findLanes(text, nil, tmp)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d bytes: two lanes %v, one lane %v", len(text), got, want)
+	}
+	return tmp
+}
+
+// TestKeywordLanes puts keywords at and around the middle of texts long
+// enough for two lanes, with the rules' own keywords.
+func TestKeywordLanes(t *testing.T) {
+	a := New().set().kw
+	rng := rand.New(rand.NewPCG(7, 8))
+	var tmp []hit
+	for range 2000 {
+		n := twoLanes + rng.IntN(600)
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "aeiouxyz _-=.:KEYtoken\n"[rng.IntN(23)]
+		}
+		for range rng.IntN(6) {
+			k := a.pattern[rng.IntN(len(a.pattern))]
+			p := max(0, min(n-len(k), n/2-len(k)+rng.IntN(2*len(k)+1)))
+			copy(b[p:], k)
+		}
+		tmp = checkLanes(t, a, string(b), tmp)
+	}
+	tmp = checkLanes(t, a, benchText(64<<10), tmp)
+}
+
+// FuzzKeywordLanes compares the two-lane scan with one lane.
+func FuzzKeywordLanes(f *testing.F) {
+	f.Add("api_key token secret")
+	a := New().set().kw
+	f.Fuzz(func(t *testing.T, s string) {
+		for len(s) < twoLanes {
+			s += s + "x"
+		}
+		checkLanes(t, a, s, nil)
+	})
 }

@@ -25,77 +25,199 @@ import (
 type Text struct {
 	Norm []byte
 	src  string
-	off  []int // off[i] is the source offset of the unit that produced Norm[i]
+	// marks map Norm back to the source, sparsely: Norm[k] comes from the
+	// source offset of the last mark m with m.norm <= k, plus k-m.norm
+	// unless m.rune (every byte a folded rune produces comes from the
+	// rune's offset). ASCII text copied one to one needs one mark per run,
+	// so folding costs little more than a lower-casing copy; Offset finds
+	// the mark by binary search.
+	marks []mark
 }
+
+type mark struct {
+	norm, src int
+	rune      bool
+}
+
+// Byte kinds of ASCII for the fast path of Reset.
+const (
+	aPlain   = iota // produces itself, lower-cased
+	aSpace          // horizontal whitespace and control characters
+	aNewline        // '\n', '\v', '\f'
+	aCR             // '\r'
+)
+
+var asciiKind = func() (k [utf8.RuneSelf]uint8) {
+	for c := range k {
+		switch {
+		case c == '\n' || c == '\v' || c == '\f':
+			k[c] = aNewline
+		case c == '\r':
+			k[c] = aCR
+		case c == ' ' || c == '\t' || c < 0x20 || c == 0x7f:
+			k[c] = aSpace
+		}
+	}
+	return k
+}()
+
+// plain reports the ASCII bytes that produce themselves, lower-cased.
+var plain = func() (p [256]bool) {
+	for c := range utf8.RuneSelf {
+		p[c] = asciiKind[c] == aPlain
+	}
+	return p
+}()
+
+// blank reports the ASCII bytes that fold into a space.
+var blank = func() (p [256]bool) {
+	for c := range utf8.RuneSelf {
+		p[c] = asciiKind[c] == aSpace
+	}
+	return p
+}()
+
+// runStop has a bit set for a byte that stops a run of bytes copied one to
+// one: stopBit for any byte but a plain one or ' ', spaceBit for ' ', which
+// continues the run only before a plain byte (plainBit of that byte).
+const (
+	stopBit  = 1
+	spaceBit = 2
+)
+
+var runStop, plainBit = func() (stop, pb [256]uint8) {
+	for c := range 256 {
+		switch {
+		case plain[c]:
+			pb[c] = spaceBit
+		case c == ' ':
+			stop[c] = spaceBit
+		default:
+			stop[c] = stopBit
+		}
+	}
+	return stop, pb
+}()
+
+var lowerASCII = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // Reset folds src into t, reusing t's buffers.
 func (t *Text) Reset(src string) {
 	t.src = src
 	if cap(t.Norm) < len(src) {
 		t.Norm = make([]byte, 0, len(src))
-		t.off = make([]int, 0, len(src))
 	}
-	t.Norm, t.off = t.Norm[:0], t.off[:0]
+	norm := t.Norm[:0]
+	t.marks = t.marks[:0]
 
-	pendingSpace, spaceOff := false, 0
-	emit := func(c byte, at int) {
-		if pendingSpace {
-			pendingSpace = false
-			if n := len(t.Norm); n > 0 && t.Norm[n-1] != '\n' {
-				t.Norm = append(t.Norm, ' ')
-				t.off = append(t.off, spaceOff)
-			}
+	// linear is the source offset a byte appended now must come from to
+	// continue the last mark one to one; -1 after a rune's bytes.
+	linear := -1
+	at1 := func(at int) { // the next byte comes from at, one to one
+		if at != linear {
+			t.marks = append(t.marks, mark{norm: len(norm), src: at})
 		}
-		t.Norm = append(t.Norm, c)
-		t.off = append(t.off, at)
+		linear = at + 1
 	}
-	var buf [utf8.UTFMax]byte
-	for i := 0; i < len(src); {
-		at := i
-		c := src[i]
-		var r rune
-		if c < utf8.RuneSelf {
-			r = rune(c)
-			i++
-			if c == '\r' && i < len(src) && src[i] == '\n' {
-				continue // "\r\n" is one line break, produced by the '\n'
-			}
-		} else {
-			var w int
-			r, w = utf8.DecodeRuneInString(src[i:])
-			i += w
-			if r == utf8.RuneError && w == 1 {
-				continue // invalid byte: produces nothing
-			}
-			r = fold(r)
-			if r < 0 {
-				continue // invisible
-			}
+	pendingSpace, spaceOff := false, 0
+	space := func() {
+		pendingSpace = false
+		if n := len(norm); n > 0 && norm[n-1] != '\n' {
+			at1(spaceOff)
+			norm = append(norm, ' ')
 		}
+	}
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			switch asciiKind[c] {
+			case aPlain:
+				if pendingSpace {
+					space()
+				}
+				at1(i)
+				// The rest of the run of plain bytes and single spaces
+				// between them, one to one.
+				// Written without a branch that depends on the text (a space
+				// ends every word; a mispredicted branch there was most of
+				// the cost): a byte stops the run when it is neither plain
+				// nor a space followed by a plain byte.
+				j := i
+				for j < len(src) {
+					b := src[j]
+					var next byte // 0 (not plain) past the end
+					if j+1 < len(src) {
+						next = src[j+1]
+					}
+					if runStop[b]&^(spaceBit&plainBit[next]) != 0 {
+						break
+					}
+					norm = append(norm, lowerASCII[b])
+					j++
+				}
+				i, linear = j, j
+			case aSpace:
+				if !pendingSpace {
+					pendingSpace, spaceOff = true, i
+				}
+				for i++; i < len(src) && blank[src[i]]; i++ {
+				}
+			case aCR:
+				if i+1 < len(src) && src[i+1] == '\n' {
+					i++ // "\r\n" is one line break, produced by the '\n'
+					continue
+				}
+				fallthrough
+			case aNewline:
+				pendingSpace = false // drop whitespace at the end of a line
+				at1(i)
+				norm = append(norm, '\n')
+				i++
+			}
+			continue
+		}
+		at := i
+		r, w := utf8.DecodeRuneInString(src[i:])
+		i += w
+		if r == utf8.RuneError && w == 1 {
+			continue // invalid byte: produces nothing
+		}
+		r = fold(r)
 		switch {
-		case r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029:
-			pendingSpace = false // drop whitespace at the end of a line
-			t.Norm = append(t.Norm, '\n')
-			t.off = append(t.off, at)
-		case r == ' ' || r == '\t' || r < 0x20 || r == 0x7f || (r >= utf8.RuneSelf && (unicode.IsSpace(r) || unicode.IsControl(r))):
+		case r < 0:
+			// invisible
+		case r == '\n' || r == 0x85 || r == 0x2028 || r == 0x2029:
+			pendingSpace = false
+			at1(at)
+			norm = append(norm, '\n')
+		case r == ' ' || r == '\t' || r < 0x20 || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r):
 			if !pendingSpace {
 				pendingSpace, spaceOff = true, at
 			}
 		case r < utf8.RuneSelf:
-			b := byte(r)
-			if 'A' <= b && b <= 'Z' {
-				b += 'a' - 'A'
+			if pendingSpace {
+				space()
 			}
-			emit(b, at)
+			at1(at)
+			norm = append(norm, lowerASCII[r])
 		default:
-			n := utf8.EncodeRune(buf[:], r)
-			emit(buf[0], at)
-			for _, b := range buf[1:n] {
-				t.Norm = append(t.Norm, b)
-				t.off = append(t.off, at)
+			if pendingSpace {
+				space()
 			}
+			t.marks = append(t.marks, mark{norm: len(norm), src: at, rune: true})
+			linear = -1
+			norm = utf8.AppendRune(norm, r)
 		}
 	}
+	t.Norm = norm
 }
 
 // Source returns the string last passed to Reset.
@@ -108,21 +230,36 @@ func (t *Text) Span(ns, ne int) (start, end int) {
 	if ns >= len(t.Norm) {
 		return len(t.src), len(t.src)
 	}
-	start = t.off[ns]
+	start = t.Offset(ns)
 	if ne <= ns {
 		return start, start
 	}
-	last := t.off[ne-1]
+	last := t.Offset(ne - 1)
 	return start, last + unitLen(t.src, last)
 }
 
 // Offset returns the source offset of the unit that produced Norm[i], or
 // len(source) when i is past the end.
 func (t *Text) Offset(i int) int {
-	if i >= len(t.off) {
+	if i >= len(t.Norm) || i < 0 {
 		return len(t.src)
 	}
-	return t.off[i]
+	// The last mark at or before i (marks[0].norm is 0 when Norm is not
+	// empty).
+	lo, hi := 0, len(t.marks)
+	for hi-lo > 1 {
+		mid := int(uint(lo+hi) >> 1)
+		if t.marks[mid].norm <= i {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	m := t.marks[lo]
+	if m.rune {
+		return m.src
+	}
+	return m.src + i - m.norm
 }
 
 func unitLen(s string, i int) int {
@@ -132,6 +269,11 @@ func unitLen(s string, i int) int {
 	_, w := utf8.DecodeRuneInString(s[i:])
 	return w
 }
+
+// Fold maps a non-ASCII rune to the rune it is matched as, or -1 when it
+// is invisible and dropped, as Reset does: detectors use it to tell cheaply
+// whether a character may fold into something they look for.
+func Fold(r rune) rune { return fold(r) }
 
 // fold maps a non-ASCII rune to the rune it is matched as, or -1 when it is
 // invisible and must be dropped.

@@ -1,8 +1,10 @@
 package textnorm
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -76,7 +78,7 @@ func FuzzReset(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		var x Text
-		x.Reset(src)
+		checkAgainstRef(t, &x, src)
 		if !utf8.Valid(x.Norm) {
 			t.Fatalf("folded text is not valid UTF-8: %q", x.Norm)
 		}
@@ -103,5 +105,102 @@ func BenchmarkReset(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
 		x.Reset(src)
+	}
+}
+
+// refFold is Reset as first written, with one source offset per folded
+// byte: the reference the sparse offsets of Text are checked against.
+func refFold(src string) (norm []byte, off []int) {
+	pendingSpace, spaceOff := false, 0
+	emit := func(c byte, at int) {
+		if pendingSpace {
+			pendingSpace = false
+			if n := len(norm); n > 0 && norm[n-1] != '\n' {
+				norm = append(norm, ' ')
+				off = append(off, spaceOff)
+			}
+		}
+		norm = append(norm, c)
+		off = append(off, at)
+	}
+	var buf [utf8.UTFMax]byte
+	for i := 0; i < len(src); {
+		at := i
+		c := src[i]
+		var r rune
+		if c < utf8.RuneSelf {
+			r = rune(c)
+			i++
+			if c == '\r' && i < len(src) && src[i] == '\n' {
+				continue
+			}
+		} else {
+			var w int
+			r, w = utf8.DecodeRuneInString(src[i:])
+			i += w
+			if r == utf8.RuneError && w == 1 {
+				continue
+			}
+			r = fold(r)
+			if r < 0 {
+				continue
+			}
+		}
+		switch {
+		case r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029:
+			pendingSpace = false
+			norm = append(norm, '\n')
+			off = append(off, at)
+		case r == ' ' || r == '\t' || r < 0x20 || r == 0x7f || (r >= utf8.RuneSelf && (unicode.IsSpace(r) || unicode.IsControl(r))):
+			if !pendingSpace {
+				pendingSpace, spaceOff = true, at
+			}
+		case r < utf8.RuneSelf:
+			b := byte(r)
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			emit(b, at)
+		default:
+			n := utf8.EncodeRune(buf[:], r)
+			emit(buf[0], at)
+			for _, b := range buf[1:n] {
+				norm = append(norm, b)
+				off = append(off, at)
+			}
+		}
+	}
+	return norm, off
+}
+
+// checkAgainstRef fails t unless folding src gives refFold's text and maps
+// every folded byte to refFold's offset.
+func checkAgainstRef(t *testing.T, x *Text, src string) {
+	t.Helper()
+	x.Reset(src)
+	norm, off := refFold(src)
+	if !bytes.Equal(x.Norm, norm) {
+		t.Fatalf("fold(%q) = %q, reference %q", src, x.Norm, norm)
+	}
+	for k := range norm {
+		if got := x.Offset(k); got != off[k] {
+			t.Fatalf("fold(%q): byte %d from %d, reference %d", src, k, got, off[k])
+		}
+	}
+	if x.Offset(len(norm)) != len(src) {
+		t.Fatalf("fold(%q): offset past the end = %d", src, x.Offset(len(norm)))
+	}
+}
+
+func TestReference(t *testing.T) {
+	var x Text // reused, as the detectors reuse it
+	for _, src := range []string{
+		"", " ", "\n", "a", "Hello  World", "  lead and trail \t", "a\r\nb\rc\n\nd", "line  \n   next",
+		"ig\u200bno\u200dre\u2060 me\ufeff", "\uff29\uff47\uff4e\uff4f\uff52\uff45 X", "caf\u00e9 \u00c9T\u00c9 x",
+		"don\u2019t \u201cquote\u201d \u2014 dash", "\u0456gn\u043er\u0435", "x\U000e0069\U000e0067y z",
+		"bad\xffbyte \xff \xff", "tab\tand\u00a0nbsp", "a\u2028b \u3000 c", "\u023a\u023a ab", "\x00\x01a\x7fb",
+		strings.Repeat("The Quick  brown\tfox.\r\n", 50),
+	} {
+		checkAgainstRef(t, &x, src)
 	}
 }
