@@ -30,6 +30,7 @@ import (
 	"github.com/modelspec/modelspec/internal/store"
 	"github.com/modelspec/modelspec/internal/store/postgres"
 	"github.com/modelspec/modelspec/internal/store/sqlite"
+	"github.com/modelspec/modelspec/internal/tracing"
 )
 
 type serveParams struct {
@@ -193,11 +194,25 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 	for _, c := range classifiers {
 		inputOnly = append(inputOnly, c)
 	}
+	tp, err := tracing.New(cfg.Tracing, func(err error) { log.Warn("tracing: spans not exported", "err", err) })
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the HTTP server has stopped: the last requests' spans
+		// have ended and are sent now.
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := tp.Shutdown(sctx); err != nil {
+			log.Warn("tracing: spans lost at shutdown", "err", err)
+		}
+	}()
 	srv, err := gateway.New(cfg, gateway.Deps{
 		Spec: s, Policies: policies, Screens: screens, InputScreens: inputOnly,
 		Injection: chain.Injection, RoleSpoof: chain.RoleSpoof,
 		Record: record,
 		NewID:  func() string { return decisionlog.NewID(time.Now(), rand.Reader) },
+		Tracer: tp.Tracer(),
 	})
 	if err != nil {
 		return err

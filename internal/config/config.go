@@ -72,7 +72,32 @@ type Config struct {
 	// Feedback configures the public spec site at /spec: published
 	// versions, feedback, votes, changelog (internal/web/specsite).
 	Feedback Feedback `yaml:"feedback" json:"feedback"`
+	// Tracing exports OpenTelemetry spans; off unless an endpoint is set.
+	Tracing Tracing `yaml:"tracing" json:"tracing"`
 }
+
+// Tracing configures OpenTelemetry tracing of the gateway: a span per
+// request and per stage, exported by OTLP/HTTP.
+type Tracing struct {
+	// Endpoint is the collector's OTLP/HTTP traces URL, such as
+	// http://127.0.0.1:4318/v1/traces; a URL without a path gets
+	// /v1/traces. Empty turns tracing off.
+	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
+	// ServiceName is the service.name of the spans (default modelspec).
+	ServiceName string `yaml:"service_name" json:"service_name"`
+	// SampleRatio is the share of requests traced when the caller sent no
+	// trace context (0 to 1, default 1); a caller's own decision is kept.
+	SampleRatio float64 `yaml:"sample_ratio" json:"sample_ratio"`
+	// HeadersEnv names the environment variable holding headers for the
+	// collector, as key=value pairs separated by commas (an API key, say).
+	HeadersEnv string            `yaml:"headers_env" json:"headers_env,omitempty"`
+	Headers    map[string]string `yaml:"-" json:"-"`
+	// Timeout bounds one export (default 10s).
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+}
+
+// Enabled reports whether spans are exported.
+func (t Tracing) Enabled() bool { return t.Endpoint != "" }
 
 // Feedback configures the spec site and its store.
 type Feedback struct {
@@ -322,6 +347,7 @@ func Default() Config {
 		MaxBodyBytes: 4 << 20,
 		Label:        Label{Database: Database{Driver: "sqlite"}, MaxBatch: 256},
 		Feedback:     Feedback{Enabled: true, Database: Database{Driver: "sqlite"}, WritesPerMinute: 6, Burst: 10},
+		Tracing:      Tracing{ServiceName: "modelspec", SampleRatio: 1, Timeout: Duration(10 * time.Second)},
 	}
 }
 
@@ -504,10 +530,51 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 	}
 	c.Feedback.resolve(bad, env)
 	c.Label.resolve(env, bad)
+	c.Tracing.resolve(env, bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %w:\n  %s", name, ErrInvalid, strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+// resolve checks the tracing section and reads the collector's headers.
+func (t *Tracing) resolve(env func(string) (string, bool), bad func(string, ...any)) {
+	if t.Endpoint != "" {
+		if u, err := url.Parse(t.Endpoint); err != nil || !httpURL(t.Endpoint) {
+			bad("tracing.endpoint %q: want an http or https URL, such as http://127.0.0.1:4318/v1/traces", t.Endpoint)
+		} else if u.Path == "" || u.Path == "/" {
+			u.Path = "/v1/traces"
+			t.Endpoint = u.String()
+		}
+	}
+	if t.ServiceName == "" {
+		bad("tracing.service_name must not be empty")
+	}
+	if t.SampleRatio < 0 || t.SampleRatio > 1 {
+		bad("tracing.sample_ratio %v: want 0 to 1", t.SampleRatio)
+	}
+	if t.Timeout <= 0 {
+		bad("tracing.timeout: want a positive duration, such as 10s")
+	}
+	if t.HeadersEnv == "" {
+		return
+	}
+	v, ok := env(t.HeadersEnv)
+	if !ok {
+		bad("tracing.headers_env: environment variable %s is not set", t.HeadersEnv)
+		return
+	}
+	t.Headers = map[string]string{}
+	for i, pair := range strings.Split(v, ",") {
+		k, val, found := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		if !found || k == "" {
+			// The value is a secret: name the pair, never show it.
+			bad("tracing.headers_env: pair %d of %s is not key=value", i+1, t.HeadersEnv)
+			continue
+		}
+		t.Headers[k] = strings.TrimSpace(val)
+	}
 }
 
 func (l *Label) resolve(env func(string) (string, bool), bad func(string, ...any)) {
@@ -575,5 +642,6 @@ func (c Config) Redacted() Config {
 	r.DecisionLog.DSN, r.DecisionLog.HashKey = "", ""
 	r.Feedback.DSN, r.Feedback.SessionKey, r.Feedback.EmailKey = "", "", ""
 	r.Label.DSN, r.Label.SessionKey = "", ""
+	r.Tracing.Headers = nil
 	return r
 }

@@ -84,3 +84,40 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("defaults = %+v", c)
 	}
 }
+
+func TestParseTracing(t *testing.T) {
+	c, err := Parse("t.yaml", strings.NewReader("tracing:\n  endpoint: http://127.0.0.1:4318\n  headers_env: OTEL_HDRS\n  sample_ratio: 0.25\n"),
+		env(map[string]string{"OTEL_HDRS": "x-api-key=secret-otel-key, x-team = gw"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := c.Tracing
+	if !tr.Enabled() || tr.Endpoint != "http://127.0.0.1:4318/v1/traces" || tr.SampleRatio != 0.25 || tr.ServiceName != "modelspec" ||
+		time.Duration(tr.Timeout) != 10*time.Second || tr.Headers["x-api-key"] != "secret-otel-key" || tr.Headers["x-team"] != "gw" {
+		t.Errorf("tracing = %+v", tr)
+	}
+	red, _ := json.Marshal(c.Redacted())
+	if strings.Contains(string(red), "secret-otel-key") || !strings.Contains(string(red), "OTEL_HDRS") {
+		t.Errorf("redacted view: %s", red)
+	}
+	if d, _ := Parse("d.yaml", strings.NewReader(""), env(nil)); d.Tracing.Enabled() {
+		t.Error("tracing is on by default")
+	}
+	// An endpoint with its own path keeps it.
+	if c, err := Parse("p.yaml", strings.NewReader("tracing: {endpoint: 'https://otel.example/otlp/traces'}\n"), env(nil)); err != nil || c.Tracing.Endpoint != "https://otel.example/otlp/traces" {
+		t.Errorf("endpoint %q, %v", c.Tracing.Endpoint, err)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"tracing: {endpoint: 'grpc://x:4317'}\n", "tracing.endpoint"},
+		{"tracing: {endpoint: 'http://x', sample_ratio: 2}\n", "tracing.sample_ratio"},
+		{"tracing: {endpoint: 'http://x', headers_env: NOPE}\n", "NOPE is not set"},
+		{"tracing: {endpoint: 'http://x', headers_env: H}\n", "pair 1 of H is not key=value"},
+		{"tracing: {endpoint: 'http://x', service_name: ''}\n", "service_name"},
+		{"tracing: {endpont: 'http://x'}\n", `unknown field "endpont"`},
+	} {
+		_, err := Parse("x.yaml", strings.NewReader(bad.yaml), env(map[string]string{"H": "novalue-secret"}))
+		if err == nil || !strings.Contains(err.Error(), bad.want) || strings.Contains(err.Error(), "novalue-secret") {
+			t.Errorf("%q: error %v, want %q", bad.yaml, err, bad.want)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/modelspec/modelspec/internal/anthropic"
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/openai"
@@ -34,6 +36,12 @@ type request struct {
 	start   time.Time
 	texts   []string
 	inputAt time.Time
+	body    []byte // the client's request body
+	// span is the request's span and upSpan the upstream stage's; nil
+	// when tracing is off (trace.go).
+	span, upSpan trace.Span
+	ctx          context.Context // carries span
+	streamTrace  streamTrace
 }
 
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
@@ -44,43 +52,43 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set(HeaderDecision, rq.out.ID)
 	w.Header().Set(HeaderSpecVersion, s.deps.Spec.Version)
-	defer rq.finish(r.Context())
+	r, rq.span = s.startRequest(r, "/v1/chat/completions")
+	rq.ctx = r.Context()
+	defer rq.finish(w, r.Context())
 
+	_, sp := rq.stage(r.Context(), spanAuth)
 	a, ok := s.authenticate(r)
 	if !ok {
+		failSpan(sp, "invalid_api_key")
+		endSpan(sp)
 		rq.fail(w, http.StatusUnauthorized, "missing or unknown API key: send Authorization: Bearer <key>", "invalid_api_key")
 		return
 	}
 	rq.app, rq.out.App = a, a.name
 	if a.limiter != nil && !a.limiter.Allow() {
+		failSpan(sp, openai.CodeRateLimitExceeded)
+		endSpan(sp)
 		w.Header().Set("Retry-After", "1")
 		rq.fail(w, http.StatusTooManyRequests, "rate limit of this API key reached; retry after a second", openai.CodeRateLimitExceeded)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			rq.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes (max_body_bytes)", s.cfg.MaxBodyBytes), "request_too_large")
-			return
-		}
-		rq.fail(w, http.StatusBadRequest, "could not read the request body: "+err.Error(), "")
+	if sp != nil {
+		sp.SetAttributes(attrApp.String(a.name))
+		sp.End()
+	}
+
+	_, sp = rq.stage(r.Context(), spanDecode)
+	conv, ok := rq.decode(w, r)
+	if !ok {
+		failSpan(sp, rq.out.Error)
+		endSpan(sp)
 		return
 	}
-	conv, err := openai.DecodeConversation(body)
-	if err != nil {
-		rq.fail(w, http.StatusBadRequest, "invalid request: "+err.Error(), "invalid_request")
-		return
+	if sp != nil {
+		sp.SetAttributes(attrBytes.Int(len(rq.body)), attrMessages.Int(len(conv.Messages)))
+		sp.End()
 	}
 	req := conv.Request
-	if req == nil {
-		rq.fail(w, http.StatusBadRequest, "invalid request: the body must be a chat completions request object with model and messages", "invalid_request")
-		return
-	}
-	if req.Model == "" {
-		rq.fail(w, http.StatusBadRequest, "invalid request: model is required", "invalid_request")
-		return
-	}
 	rq.out.Model, rq.out.Stream = req.Model, req.Stream
 	up := s.route(req.Model)
 	if up == nil {
@@ -94,17 +102,24 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		rq.out.Latencies.Input = rq.inputAt.Sub(rq.start)
 		// The request is not changed, so the client's bytes go as they
 		// came (they were validated above).
-		rq.forward(w, r, up, req, body, nil)
+		rq.forward(w, r, up, req, rq.body, nil)
 		return
 	}
 
 	// Chain of command and input screening.
+	ctx, sp := rq.stage(r.Context(), spanChain)
 	msgs := policy.FromChat(req.Messages)
 	for _, m := range msgs {
 		rq.texts = append(rq.texts, m.Content)
 	}
 	rq.out.Texts = rq.texts
-	d := policy.Decide(a.policy, msgs, policy.Options{Injection: s.deps.Injection, RoleSpoof: s.deps.RoleSpoof, Content: s.inputScreens})
+	screens, endScreens := rq.traceScreens(ctx, rq.inputScreens(msgs))
+	d := policy.Decide(a.policy, msgs, policy.Options{Injection: s.deps.Injection, RoleSpoof: s.deps.RoleSpoof, Content: screens})
+	endScreens()
+	if sp != nil {
+		sp.SetAttributes(attrAction.String(string(d.Action)), attrFindings.Int(len(d.Findings)), attrClauses.StringSlice(d.Citations))
+		sp.End()
+	}
 	rq.out.Decision, rq.out.Action = d, d.Action
 	if len(d.Citations) > 0 {
 		w.Header().Set(HeaderClauses, strings.Join(d.Citations, ","))
@@ -123,27 +138,56 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	rq.forward(w, r, up, req, nil, vault)
 }
 
+// decode reads and validates the request body; when it fails it has
+// answered the client already.
+func (rq *request) decode(w http.ResponseWriter, r *http.Request) (*openai.Conversation, bool) {
+	limit := rq.s.cfg.MaxBodyBytes
+	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			rq.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes (max_body_bytes)", limit), "request_too_large")
+			return nil, false
+		}
+		rq.fail(w, http.StatusBadRequest, "could not read the request body: "+err.Error(), "")
+		return nil, false
+	}
+	rq.body = body
+	conv, err := openai.DecodeConversation(body)
+	switch {
+	case err != nil:
+		rq.fail(w, http.StatusBadRequest, "invalid request: "+err.Error(), "invalid_request")
+	case conv.Request == nil:
+		rq.fail(w, http.StatusBadRequest, "invalid request: the body must be a chat completions request object with model and messages", "invalid_request")
+	case conv.Request.Model == "":
+		rq.fail(w, http.StatusBadRequest, "invalid request: model is required", "invalid_request")
+	default:
+		return conv, true
+	}
+	return nil, false
+}
+
 // messagesKey starts the messages array in an encoded ChatRequest, which
-// writes model first and messages second (openai.ChatRequest.MarshalJSON).
+// writes model first and messages second (openai.ChatRequest.AppendJSON).
 // Inside the model string its quotes would be escaped, so the first match
 // is the key.
 var messagesKey = []byte(`"messages":[`)
 
-// withPrompt puts the app's encoded platform message first in the
-// encoded request.
-func withPrompt(body, prompt []byte, empty bool) ([]byte, error) {
+// withPrompt is the encoded request with the app's encoded platform
+// message put first in its messages, as three parts sent one after the
+// other: the prompt (~15 KB) is shared by every request of the app and
+// never copied.
+func withPrompt(body []byte, a *app, empty bool) (payload, error) {
 	i := bytes.Index(body, messagesKey)
 	if i < 0 {
-		return nil, errors.New("encoded request has no messages array")
+		return payload{}, errors.New("encoded request has no messages array")
 	}
 	i += len(messagesKey)
-	out := make([]byte, 0, len(body)+len(prompt)+1)
-	out = append(out, body[:i]...)
-	out = append(out, prompt...)
-	if !empty {
-		out = append(out, ',')
+	prompt := a.promptComma
+	if empty {
+		prompt = a.prompt
 	}
-	return append(out, body[i:]...), nil
+	return newPayload(body[:i], prompt, body[i:]), nil
 }
 
 // forward sends the request upstream and relays the answer, screening it
@@ -154,37 +198,54 @@ func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream,
 	if rq.s.cfg.Passthrough {
 		prompt = nil
 	}
-	var upBody []byte
+	var upBody payload
 	var err error
 	if up.cfg.Type == "anthropic" {
-		upBody, err = anthropicBody(req, prompt)
+		var b []byte
+		b, err = anthropicBody(req, prompt)
 		var re *anthropic.RequestError
 		if errors.As(err, &re) {
 			rq.fail(w, http.StatusBadRequest, "this request cannot be sent to an Anthropic model: "+re.Error(), "unsupported_for_upstream")
 			return
 		}
+		upBody = newPayload(b)
 	} else if raw != nil {
-		upBody = raw
+		upBody = newPayload(raw)
 	} else {
-		// MarshalJSON directly: json.Marshal would scan the whole body
-		// once more to compact it.
-		upBody, err = req.MarshalJSON()
-		if err == nil && prompt != nil {
-			upBody, err = withPrompt(upBody, prompt, len(req.Messages) == 0)
+		// One encoding straight into a buffer of about the right size; the
+		// platform prompt is not copied into it.
+		var b []byte
+		b, err = req.AppendJSON(make([]byte, 0, len(rq.body)+512))
+		switch {
+		case err != nil:
+		case prompt != nil:
+			upBody, err = withPrompt(b, rq.app, len(req.Messages) == 0)
+		default:
+			upBody = newPayload(b)
 		}
 	}
 	if err != nil {
 		rq.fail(w, http.StatusInternalServerError, "could not encode the upstream request: "+err.Error(), "")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(up.cfg.Timeout))
+	ctx, sp := rq.stage(r.Context(), spanUpstream)
+	rq.upSpan = sp
+	defer endSpan(sp) // ended earlier by complete and stream, with their figures
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(up.cfg.Timeout))
 	defer cancel()
 	resp, used, err := up.send(ctx, upBody, req.Stream)
 	if err != nil {
 		status, e := upstreamError(err)
 		rq.out.Status, rq.out.Error = status, "upstream_error"
+		failSpan(sp, "upstream_error")
+		if sp != nil {
+			sp.SetAttributes(attrStatus.Int(status))
+		}
 		writeError(w, status, e)
 		return
+	}
+	if sp != nil {
+		sp.SetAttributes(attrUpstream.String(used.cfg.Name), attrStatus.Int(resp.StatusCode))
 	}
 	if used.cfg.Type == "anthropic" {
 		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
@@ -199,11 +260,20 @@ func (rq *request) forward(w http.ResponseWriter, r *http.Request, up *upstream,
 	rq.complete(w, resp, vault)
 }
 
-// complete screens a whole (non-streamed) answer.
+// complete screens a whole (non-streamed) answer. An answer that nothing
+// changed goes to the client as the upstream wrote it; one that a
+// restored redaction or a block changed is encoded again.
 func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *redactions) {
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	raw, err := readBody(io.LimitReader(resp.Body, maxAnswerBytes), resp.ContentLength, maxAnswerBytes)
 	upDone := rq.s.deps.Now()
 	rq.out.Latencies.Upstream = upDone.Sub(rq.inputAt)
+	if sp := rq.upSpan; sp != nil {
+		sp.SetAttributes(attrBytes.Int(len(raw)))
+		if err != nil {
+			failSpan(sp, "upstream_error")
+		}
+		sp.End()
+	}
 	if err != nil {
 		rq.fail(w, http.StatusBadGateway, "upstream answer was cut off: "+err.Error(), "upstream_error")
 		return
@@ -213,12 +283,19 @@ func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *r
 		rq.fail(w, http.StatusBadGateway, "upstream answer is not a chat completion: "+err.Error(), "upstream_error")
 		return
 	}
+	var sp trace.Span
+	if !rq.s.cfg.Passthrough {
+		_, sp = rq.stage(rq.ctx, spanOutputScreen)
+	}
+	changed := false
 	for i := range cc.Choices {
 		ch := &cc.Choices[i]
 		text := ch.Message.Text()
 		if vault != nil {
-			text = vault.restore(text)
-			ch.Message.Content = openai.TextContent(text)
+			if restored := vault.restore(text); restored != text {
+				text, changed = restored, true
+				ch.Message.Content = openai.TextContent(text)
+			}
 		}
 		rq.out.OutputTexts = append(rq.out.OutputTexts, text)
 		fs := rq.screenOutput(text, 0, 0, i)
@@ -226,11 +303,47 @@ func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *r
 			ch.Message.Content = openai.TextContent(refusalText(clauses, rq.s.deps.Spec.Version))
 			ch.FinishReason = openai.FinishContentFilter
 			rq.escalate(policy.Block, clauses, w)
+			changed = true
 		}
 	}
 	rq.out.Latencies.Output = rq.s.deps.Now().Sub(upDone)
 	rq.out.Status = http.StatusOK
-	writeJSON(w, http.StatusOK, cc)
+	if sp != nil {
+		sp.SetAttributes(attrFindings.Int(len(rq.out.Output)), attrAction.String(string(rq.out.Action)))
+		sp.End()
+	}
+	if changed {
+		writeJSON(w, http.StatusOK, cc)
+		return
+	}
+	writeRaw(w, http.StatusOK, raw)
+}
+
+// maxAnswerBytes bounds a non-streamed upstream answer.
+const maxAnswerBytes = 64 << 20
+
+// readBody reads r to the end into a buffer sized from the declared length
+// (when there is one and it is within limit), so that a body of known size
+// is read in one allocation.
+func readBody(r io.Reader, declared, limit int64) ([]byte, error) {
+	size := int64(512)
+	if declared > 0 {
+		size = min(declared, limit) + 1 // +1: the read that finds the end needs no growth
+	}
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // screenOutput runs the content screens on text, which starts at byte off
@@ -319,8 +432,15 @@ func (rq *request) fail(w http.ResponseWriter, status int, msg, code string) {
 	fail(w, status, msg, code)
 }
 
-func (rq *request) finish(ctx context.Context) {
+// finish records the request once its answer has reached the client:
+// the answer is flushed first, so that neither the metrics nor the
+// decision log's queue add to the client's latency.
+func (rq *request) finish(w http.ResponseWriter, ctx context.Context) {
 	rq.out.Latencies.Total = rq.s.deps.Now().Sub(rq.start)
+	_ = http.NewResponseController(w).Flush() // a client that left is recorded all the same
+	_, sp := rq.stage(ctx, spanLog)
 	rq.s.metrics.observe(rq.out)
 	rq.s.deps.Record(context.WithoutCancel(ctx), rq.out)
+	endSpan(sp)
+	rq.endRequest()
 }

@@ -16,6 +16,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	findings *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// The stage histograms, looked up once rather than per request.
+	input, upstream, output, total prometheus.Observer
 }
 
 func newMetrics() *metrics {
@@ -33,6 +35,8 @@ func newMetrics() *metrics {
 		}, []string{"stage"}),
 	}
 	m.reg.MustRegister(m.requests, m.findings, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.input, m.upstream = m.latency.WithLabelValues("input"), m.latency.WithLabelValues("upstream")
+	m.output, m.total = m.latency.WithLabelValues("output"), m.latency.WithLabelValues("total")
 	return m
 }
 
@@ -50,8 +54,8 @@ func (m *metrics) observe(o Outcome) {
 	for _, f := range o.Output {
 		m.findings.WithLabelValues(f.Detector, f.Category, "output").Inc()
 	}
-	m.latency.WithLabelValues("input").Observe(o.Latencies.Input.Seconds())
-	m.latency.WithLabelValues("upstream").Observe(o.Latencies.Upstream.Seconds())
-	m.latency.WithLabelValues("output").Observe(o.Latencies.Output.Seconds())
-	m.latency.WithLabelValues("total").Observe(o.Latencies.Total.Seconds())
+	m.input.Observe(o.Latencies.Input.Seconds())
+	m.upstream.Observe(o.Latencies.Upstream.Seconds())
+	m.output.Observe(o.Latencies.Output.Seconds())
+	m.total.Observe(o.Latencies.Total.Seconds())
 }

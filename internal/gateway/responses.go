@@ -20,12 +20,14 @@ import (
 // Response object or the Responses streaming events by responsesWriter.
 // Errors keep OpenAI's error shape, which the two APIs share.
 func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
+	r, span := s.startRequest(r, "/v1/responses")
+	defer endSpan(span) // the chat pipeline's span, inside it, has the outcome
 	a, ok := s.authenticate(r)
 	if !ok {
 		s.chatCompletions(w, r) // answers the 401 and records it
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), r.ContentLength, s.cfg.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -45,7 +47,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		s.failEarly(w, r, a, e)
 		return
 	}
-	chatBody, err := json.Marshal(req.Chat)
+	chatBody, err := req.Chat.AppendJSON(make([]byte, 0, len(body)+256))
 	if err != nil {
 		s.failEarly(w, r, a, openai.NewError(http.StatusInternalServerError, "could not encode the chat request: "+err.Error()))
 		return
@@ -68,7 +70,7 @@ func (s *Server) failEarly(w http.ResponseWriter, r *http.Request, a *app, e ope
 	}
 	w.Header().Set(HeaderDecision, rq.out.ID)
 	w.Header().Set(HeaderSpecVersion, s.deps.Spec.Version)
-	defer rq.finish(r.Context())
+	defer rq.finish(w, r.Context())
 	status := http.StatusBadRequest
 	switch {
 	case e.Error.Type == openai.ErrorTypeServer:

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/modelspec/modelspec/internal/config"
@@ -73,6 +74,9 @@ type Deps struct {
 	Now   func() time.Time
 	// Client is the HTTP client for upstreams (a default one if nil).
 	Client *http.Client
+	// Tracer makes a span per request and per stage (trace.go); nil
+	// turns tracing off.
+	Tracer trace.Tracer
 }
 
 // Server is the gateway.
@@ -85,6 +89,7 @@ type Server struct {
 	upstreams    []*upstream
 	metrics      *metrics
 	mux          *http.ServeMux
+	tracer       trace.Tracer // nil: tracing off
 }
 
 type app struct {
@@ -92,9 +97,13 @@ type app struct {
 	policy *policy.Policy
 	// prompt is the platform's system message, encoded once: it is the
 	// same for every request of the app, and encoding ~15 KB of text per
-	// request would cost more than all the screening.
-	prompt  []byte
-	limiter *rate.Limiter
+	// request would cost more than all the screening. promptComma is the
+	// same followed by a comma, to go before the client's messages.
+	prompt, promptComma []byte
+	limiter             *rate.Limiter
+	// screens remembers the content screens' findings on the app's own
+	// system and developer messages (screencache.go).
+	screens *screenCache
 }
 
 // New builds a gateway. It fails if an app's policy names a problem the
@@ -115,13 +124,13 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 			MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
 		}}
 	}
-	s := &Server{cfg: cfg, deps: deps, apps: map[[32]byte]*app{}, metrics: newMetrics(),
+	s := &Server{cfg: cfg, deps: deps, apps: map[[32]byte]*app{}, metrics: newMetrics(), tracer: deps.Tracer,
 		inputScreens: append(append([]detect.Detector{}, deps.Screens...), deps.InputScreens...)}
 	byName := map[string]*upstream{}
 	for _, uc := range cfg.Upstreams {
 		client := *deps.Client
 		client.Timeout = 0 // per-request deadlines come from the context
-		u := &upstream{cfg: uc, client: &client}
+		u := &upstream{cfg: uc, client: &client, traced: deps.Tracer != nil}
 		s.upstreams = append(s.upstreams, u)
 		byName[uc.Name] = u
 	}
@@ -147,9 +156,10 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 
 func (s *Server) newApp(name string, dev *policy.Developer, rl config.RateLimit) *app {
 	p := policy.Effective(s.deps.Spec, dev, nil)
-	a := &app{name: name, policy: p}
+	a := &app{name: name, policy: p, screens: newScreenCache()}
 	if text := platformPrompt(s.deps.Spec, p, s.cfg.Prompt); text != "" {
 		a.prompt, _ = json.Marshal(openai.Message{Role: openai.RoleSystem, Content: openai.TextContent(text)})
+		a.promptComma = append(a.prompt[:len(a.prompt):len(a.prompt)], ',')
 	}
 	if rl.RequestsPerSecond > 0 {
 		burst := rl.Burst

@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/openai"
@@ -104,8 +106,8 @@ func (w *window) release(upTo int) string {
 // before it so that a match across the boundary is still found; off is
 // where it starts in the choice's text.
 func (w *window) pending() (text string, off int) {
-	off = max(0, w.screen-w.hold)
-	for off > 0 && !utf8.RuneStart(w.text[off]) {
+	off = min(max(0, w.screen-w.hold), len(w.text))
+	for off > 0 && off < len(w.text) && !utf8.RuneStart(w.text[off]) {
 		off--
 	}
 	return string(w.text[off:]), off
@@ -127,29 +129,62 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 	}
 	blocked := false
 	sawDone := false
+	// In passthrough there is nothing to screen or restore: events are
+	// relayed without decoding.
+	relay := rq.s.cfg.Passthrough && vault == nil
 	err := openai.ParseSSE(resp.Body, func(ev openai.Event) error {
 		if ev.Done() {
 			sawDone = true
 			return nil
 		}
-		var c openai.ChatCompletionChunk
-		if err := json.Unmarshal(ev.Data, &c); err != nil {
-			// An upstream error event mid-stream, or garbage.
+		rq.streamTrace.chunks++
+		// An upstream error event mid-stream ({"error": {...}}), which
+		// would also decode as a chunk without choices.
+		if bytes.Contains(ev.Data, errorKey) {
 			var e openai.ErrorResponse
 			if decodeError(ev.Data, &e) {
 				return &upstreamStreamError{e}
 			}
-			return errors.New("upstream sent a malformed stream event")
 		}
-		for i := range c.Choices {
-			ch := &c.Choices[i]
+		if relay {
+			// Nothing is screened or held back: the event goes on as it
+			// came, once it is known to be JSON.
+			if !json.Valid(ev.Data) {
+				return errMalformedEvent
+			}
+			sse.data(ev.Data)
+			return sse.err
+		}
+		// The chunk's text is read without decoding the rest
+		// (openai.ReadChunk); a chunk of another shape is decoded whole.
+		var full *openai.ChatCompletionChunk
+		var texts []openai.ChoiceText
+		ct, err := openai.ReadChunk(ev.Data)
+		switch {
+		case err == nil:
+			texts = ct.Choices
+		case errors.Is(err, openai.ErrChunkShape):
+			full = &openai.ChatCompletionChunk{}
+			if err := json.Unmarshal(ev.Data, full); err != nil {
+				return errMalformedEvent
+			}
+			texts = make([]openai.ChoiceText, len(full.Choices))
+			for i, ch := range full.Choices {
+				texts[i] = openai.ChoiceText{Index: ch.Index, Content: ch.Delta.Content, Finish: ch.FinishReason != nil}
+			}
+		default:
+			return errMalformedEvent
+		}
+		changed := false
+		for i := range texts {
+			ch := &texts[i]
 			win := choices[ch.Index]
 			if win == nil {
 				win = &window{hold: hold}
 				choices[ch.Index] = win
 			}
-			if ch.Delta.Content != nil {
-				delta := *ch.Delta.Content
+			if ch.Content != nil {
+				delta := *ch.Content
 				if restorers != nil {
 					r := restorers[ch.Index]
 					if r == nil {
@@ -158,14 +193,21 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 					}
 					delta = r.Write(delta)
 				}
+				// Text is screened when some of it is to be released: until
+				// then the window only gathers it, and screening what grows
+				// a few bytes a chunk over and over would cost more than the
+				// rest of the stream.
 				out := win.add(delta)
-				if rq.screenWindow(win, ch.Index, w) {
+				if out != "" && rq.screenWindow(win, ch.Index, w) {
 					blocked = true
 					return errBlocked
 				}
-				setContent(&ch.Delta, out)
+				if out != *ch.Content {
+					changed = true
+					ch.Content = textOrNil(out)
+				}
 			}
-			if ch.FinishReason != nil {
+			if ch.Finish {
 				var rest string
 				if r := restorers[ch.Index]; r != nil {
 					rest = win.add(r.Flush())
@@ -176,20 +218,46 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 					return errBlocked
 				}
 				if rest != "" {
-					s := rest
-					if ch.Delta.Content != nil {
-						s = *ch.Delta.Content + rest
+					if ch.Content != nil {
+						rest = *ch.Content + rest
 					}
-					ch.Delta.Content = &s
+					ch.Content = &rest
+					changed = true
 				}
 			}
 		}
-		if !emptyChunk(c) {
-			sse.chunk(c)
+		// A chunk whose text the window and the restorer left as it was
+		// goes on as the upstream wrote it; one they changed is written
+		// again with its new text, unless nothing is left to say.
+		switch {
+		case !changed:
+			sse.data(ev.Data)
+		case full == nil:
+			if b, keep := ct.Rewrite(); keep {
+				sse.data(b)
+			}
+		default:
+			for i := range full.Choices {
+				full.Choices[i].Delta.Content = texts[i].Content
+			}
+			if !emptyChunk(*full) {
+				sse.chunk(*full)
+			}
 		}
 		return sse.err
 	})
 	rq.out.Latencies.Upstream = rq.s.deps.Now().Sub(rq.inputAt)
+	if sp := rq.upSpan; sp != nil {
+		st := rq.streamTrace
+		sp.SetAttributes(attrChunks.Int(st.chunks), attrScreens.Int(st.screens),
+			attrScreenTime.Float64(float64(st.screenTime.Microseconds())/1000), attrFindings.Int(len(rq.out.Output)))
+		if blocked {
+			sp.SetAttributes(attrAction.String(string(policy.Block)))
+		} else if err != nil || !sawDone {
+			failSpan(sp, "upstream_error")
+		}
+		sp.End()
+	}
 	for i := range len(choices) {
 		if win := choices[i]; win != nil {
 			rq.out.OutputTexts = append(rq.out.OutputTexts, string(win.text))
@@ -223,7 +291,11 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 	}
 }
 
-var errBlocked = errors.New("blocked")
+var (
+	errBlocked        = errors.New("blocked")
+	errMalformedEvent = errors.New("upstream sent a malformed stream event")
+	errorKey          = []byte(`"error"`)
+)
 
 type upstreamStreamError struct{ e openai.ErrorResponse }
 
@@ -232,21 +304,29 @@ func (e *upstreamStreamError) Error() string { return e.e.Error.Message }
 // screenWindow screens what a window has not screened yet and reports
 // whether a finding blocks.
 func (rq *request) screenWindow(win *window, choice int, w http.ResponseWriter) bool {
-	text, off := win.pending()
-	if len(text) == 0 || len(win.text) == win.screen {
+	if len(win.text) == win.screen {
 		return false
+	}
+	text, off := win.pending()
+	var t0 time.Time
+	if rq.upSpan != nil {
+		t0 = time.Now()
 	}
 	fs := rq.screenOutput(text, off, win.screen, choice)
 	win.screen = len(win.text)
+	if rq.upSpan != nil {
+		rq.streamTrace.screens++
+		rq.streamTrace.screenTime += time.Since(t0)
+	}
 	return len(blockedClauses(rq.app.policy, fs)) > 0
 }
 
-func setContent(d *openai.Delta, s string) {
+// textOrNil is s as a chunk's content: none when empty.
+func textOrNil(s string) *string {
 	if s == "" {
-		d.Content = nil
-		return
+		return nil
 	}
-	d.Content = &s
+	return &s
 }
 
 // emptyChunk reports whether a chunk has nothing left to say after the

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/modelspec/modelspec/internal/anthropic"
 	"github.com/modelspec/modelspec/internal/config"
@@ -22,6 +23,8 @@ type upstream struct {
 	cfg      config.Upstream
 	client   *http.Client
 	fallback *upstream
+	// traced passes the caller's trace context on (traceparent).
+	traced bool
 }
 
 // errUpstream is an upstream failure that the client should see as a
@@ -50,7 +53,7 @@ func retryable(status int) bool {
 // send posts body to the upstream (and its fallback) with retries and
 // backoff, and returns the first response with a non-retryable status. A
 // 2xx response's body is left open for the caller.
-func (u *upstream) send(ctx context.Context, body []byte, stream bool) (*http.Response, *upstream, error) {
+func (u *upstream) send(ctx context.Context, body payload, stream bool) (*http.Response, *upstream, error) {
 	resp, err := u.sendWithRetries(ctx, body, stream)
 	var ue *errUpstream
 	if err != nil && u.fallback != nil && ctx.Err() == nil && (!errors.As(err, &ue) || retryable(ue.status)) {
@@ -63,7 +66,7 @@ func (u *upstream) send(ctx context.Context, body []byte, stream bool) (*http.Re
 	return resp, u, err
 }
 
-func (u *upstream) sendWithRetries(ctx context.Context, body []byte, stream bool) (*http.Response, error) {
+func (u *upstream) sendWithRetries(ctx context.Context, body payload, stream bool) (*http.Response, error) {
 	var last error
 	for attempt := 0; attempt <= u.cfg.MaxRetries; attempt++ {
 		if attempt > 0 {
@@ -120,7 +123,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // once makes one request, shaped for the upstream's type.
-func (u *upstream) once(ctx context.Context, body []byte, stream bool) (*http.Response, error) {
+func (u *upstream) once(ctx context.Context, body payload, stream bool) (*http.Response, error) {
 	base := strings.TrimRight(u.cfg.BaseURL, "/")
 	url := base + "/chat/completions"
 	switch u.cfg.Type {
@@ -129,11 +132,16 @@ func (u *upstream) once(ctx context.Context, body []byte, stream bool) (*http.Re
 	case "anthropic":
 		url = strings.TrimSuffix(base, "/v1") + anthropic.Path
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body.reader())
 	if err != nil {
 		return nil, err
 	}
+	req.ContentLength = body.n
+	req.GetBody = func() (io.ReadCloser, error) { return body.reader(), nil }
 	req.Header.Set("Content-Type", "application/json")
+	if u.traced {
+		propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
 	if stream {
 		req.Header.Set("Accept", "text/event-stream")
 	} else {
@@ -153,6 +161,62 @@ func (u *upstream) once(ctx context.Context, body []byte, stream bool) (*http.Re
 	}
 	return u.client.Do(req)
 }
+
+// payload is a request body in parts, sent one after the other, so that a
+// large part shared by many requests (the platform prompt) is never copied.
+type payload struct {
+	parts [3][]byte
+	n     int64
+}
+
+func newPayload(parts ...[]byte) payload {
+	var p payload
+	for i, b := range parts {
+		p.parts[i] = b
+		p.n += int64(len(b))
+	}
+	return p
+}
+
+// reader returns a new reader of the whole body; each attempt gets its own.
+func (p payload) reader() *payloadReader { return &payloadReader{parts: p.parts} }
+
+type payloadReader struct {
+	parts [3][]byte
+	i     int
+}
+
+func (r *payloadReader) Read(b []byte) (int, error) {
+	for r.i < len(r.parts) && len(r.parts[r.i]) == 0 {
+		r.i++
+	}
+	if r.i == len(r.parts) {
+		return 0, io.EOF
+	}
+	n := copy(b, r.parts[r.i])
+	r.parts[r.i] = r.parts[r.i][n:]
+	return n, nil
+}
+
+// WriteTo lets io.Copy (which the HTTP transport uses) write each part
+// straight to the connection's buffer.
+func (r *payloadReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for ; r.i < len(r.parts); r.i++ {
+		if len(r.parts[r.i]) == 0 {
+			continue
+		}
+		n, err := w.Write(r.parts[r.i])
+		total += int64(n)
+		r.parts[r.i] = r.parts[r.i][n:]
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (r *payloadReader) Close() error { return nil }
 
 // upstreamError turns an upstream failure into the error the client gets.
 // A 4xx caused by the request keeps the upstream's own OpenAI-shaped body;

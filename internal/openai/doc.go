@@ -14,4 +14,9 @@
 // strict entry point: it also validates roles, content and tool calls and
 // reports the first problem as a [DecodeError] naming the field path, line and
 // column.
+//
+// Encoding appends into one buffer ([ChatRequest.AppendJSON]) without a
+// second compaction pass, and [ReadChunk] reads a streamed chunk's text
+// without decoding the rest, so that a gateway can change the text and send
+// the chunk on ([ChunkText.Rewrite]) with everything else as it came.
 package openai

@@ -80,6 +80,18 @@ func FuzzChatRequest(f *testing.F) {
 		if !bytes.Equal(b1, b2) {
 			t.Fatalf("encoding is not stable\nfirst:  %s\nsecond: %s", b1, b2)
 		}
+		// AppendJSON appends, after what the buffer holds, the encoding
+		// json.Marshal gives once HTML characters are escaped in it as
+		// json.Marshal escapes them (AppendJSON keeps Extra verbatim).
+		b3, err := r1.AppendJSON([]byte("{}"))
+		if err != nil || !bytes.HasPrefix(b3, []byte("{}")) {
+			t.Fatalf("AppendJSON = %s, %v", b3, err)
+		}
+		var esc bytes.Buffer
+		json.HTMLEscape(&esc, b3[2:])
+		if !bytes.Equal(esc.Bytes(), b1) {
+			t.Fatalf("AppendJSON = %s\njson.Marshal = %s", b3[2:], b1)
+		}
 	})
 }
 
@@ -143,4 +155,22 @@ func TestFuzzSeedsExist(t *testing.T) {
 			t.Errorf("no seeds match %s", pattern)
 		}
 	}
+}
+
+// FuzzAppendString checks the string encoder against json.Marshal, whose
+// output it must match byte for byte.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"quoted" and \back\`, "<tag> & co", "tab\tnew\nline\r\b\f\x00\x1f\x7f",
+		"caf\u00e9 \u2028 \u2029 \U0001F600", "bad \xff\xfe utf-8 \xe2\x82", "\ufffd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString([]byte("prefix"), s); string(got) != "prefix"+string(want) {
+			t.Fatalf("appendString(%q) = %s, json.Marshal gives %s", s, got[len("prefix"):], want)
+		}
+	})
 }

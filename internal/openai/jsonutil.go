@@ -221,20 +221,27 @@ func position(data []byte, off int) (line, col int) {
 }
 
 // objectWriter writes a JSON object member by member, in the order given,
-// followed by any extra members sorted by name.
+// followed by any extra members sorted by name. It appends to buf, so that
+// a caller can encode a whole request into one buffer; strings and nested
+// objects of this package are appended directly rather than through
+// json.Marshal, which would copy and compact each of them again.
 type objectWriter struct {
-	buf []byte
-	err error
+	buf     []byte
+	members int
+	err     error
 }
 
-func newObjectWriter() *objectWriter { return &objectWriter{buf: append(make([]byte, 0, 128), '{')} }
+func newObjectWriter() *objectWriter { return appendObject(make([]byte, 0, 128)) }
+
+// appendObject starts an object at the end of buf.
+func appendObject(buf []byte) *objectWriter { return &objectWriter{buf: append(buf, '{')} }
 
 func (w *objectWriter) key(k string) {
-	if len(w.buf) > 1 {
+	if w.members > 0 {
 		w.buf = append(w.buf, ',')
 	}
-	kb, _ := json.Marshal(k) // a string always marshals
-	w.buf = append(w.buf, kb...)
+	w.members++
+	w.buf = appendString(w.buf, k)
 	w.buf = append(w.buf, ':')
 }
 
@@ -252,6 +259,29 @@ func (w *objectWriter) field(k string, v any) {
 	w.buf = append(w.buf, b...)
 }
 
+// str writes key with a string value.
+func (w *objectWriter) str(k, v string) {
+	if w.err != nil {
+		return
+	}
+	w.key(k)
+	w.buf = appendString(w.buf, v)
+}
+
+// appender writes key with a value that appends its own encoding.
+func (w *objectWriter) appender(k string, v interface {
+	appendJSON([]byte) ([]byte, error)
+}) {
+	if w.err != nil {
+		return
+	}
+	w.key(k)
+	var err error
+	if w.buf, err = v.appendJSON(w.buf); err != nil {
+		w.err = fmt.Errorf("%s: %w", k, err)
+	}
+}
+
 // raw writes key with an already encoded value; an empty value is null.
 func (w *objectWriter) raw(k string, v json.RawMessage) {
 	if w.err != nil {
@@ -262,13 +292,17 @@ func (w *objectWriter) raw(k string, v json.RawMessage) {
 		w.buf = append(w.buf, "null"...)
 		return
 	}
-	var out bytes.Buffer
-	if err := json.Compact(&out, v); err != nil {
+	// Compact straight into the buffer: json.Compact leaves it as it was
+	// on an error.
+	mark := len(w.buf)
+	w.key(k)
+	out := bytes.NewBuffer(w.buf)
+	if err := json.Compact(out, v); err != nil {
+		w.buf = w.buf[:mark]
 		w.err = fmt.Errorf("%s: invalid JSON in extra member", k)
 		return
 	}
-	w.key(k)
-	w.buf = append(w.buf, out.Bytes()...)
+	w.buf = out.Bytes()
 }
 
 // extra writes the members of extra that known does not claim, sorted by
@@ -295,6 +329,72 @@ func (w *objectWriter) bytes() ([]byte, error) {
 	}
 	return append(w.buf, '}'), nil
 }
+
+// appendString appends s as a JSON string exactly as json.Marshal writes
+// it: HTML characters and U+2028/U+2029 escaped, invalid UTF-8 replaced by
+// U+FFFD. It copies runs of plain characters at once, which is what makes
+// it several times faster than json.Marshal on message text.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if plainByte[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default: // other control characters and <, >, &
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// plainByte marks the ASCII bytes a JSON string holds as they are.
+var plainByte = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
 
 func keySet(keys ...string) map[string]bool {
 	m := make(map[string]bool, len(keys))

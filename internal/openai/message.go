@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -85,21 +86,23 @@ func (m Message) Text() string {
 // MarshalJSON writes role and content always (content as null when it is
 // null, as OpenAI does for an assistant message that only calls tools), the
 // other known members when set, then Extra.
-func (m Message) MarshalJSON() ([]byte, error) {
-	w := newObjectWriter()
-	w.field("role", m.Role)
-	w.field("content", m.Content)
+func (m Message) MarshalJSON() ([]byte, error) { return m.appendJSON(nil) }
+
+func (m Message) appendJSON(b []byte) ([]byte, error) {
+	w := appendObject(b)
+	w.str("role", m.Role)
+	w.appender("content", m.Content)
 	if m.Name != "" {
-		w.field("name", m.Name)
+		w.str("name", m.Name)
 	}
 	if len(m.ToolCalls) > 0 {
 		w.field("tool_calls", m.ToolCalls)
 	}
 	if m.ToolCallID != "" {
-		w.field("tool_call_id", m.ToolCallID)
+		w.str("tool_call_id", m.ToolCallID)
 	}
 	if m.Refusal != nil {
-		w.field("refusal", *m.Refusal)
+		w.str("refusal", *m.Refusal)
 	}
 	if m.FunctionCall != nil {
 		w.field("function_call", m.FunctionCall)
@@ -147,17 +150,26 @@ func TextContent(s string) Content { return Content{Kind: ContentString, Text: s
 func PartsContent(parts ...ContentPart) Content { return Content{Kind: ContentParts, Parts: parts} }
 
 // MarshalJSON writes null, a string or an array ([] when Parts is empty).
-func (c Content) MarshalJSON() ([]byte, error) {
+func (c Content) MarshalJSON() ([]byte, error) { return c.appendJSON(nil) }
+
+func (c Content) appendJSON(b []byte) ([]byte, error) {
 	switch c.Kind {
 	case ContentString:
-		return json.Marshal(c.Text)
+		return appendString(b, c.Text), nil
 	case ContentParts:
-		if len(c.Parts) == 0 {
-			return []byte("[]"), nil
+		b = append(b, '[')
+		for i, p := range c.Parts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = p.appendJSON(b); err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
 		}
-		return json.Marshal(c.Parts)
+		return append(b, ']'), nil
 	}
-	return []byte("null"), nil
+	return append(b, "null"...), nil
 }
 
 // UnmarshalJSON decodes any of the three forms without validating parts.
@@ -194,11 +206,13 @@ func TextPart(s string) ContentPart { return ContentPart{Type: PartText, Text: s
 
 // MarshalJSON writes type, the member its type requires (text and refusal
 // even when empty), any other member that is set, then Extra.
-func (p ContentPart) MarshalJSON() ([]byte, error) {
-	w := newObjectWriter()
-	w.field("type", p.Type)
+func (p ContentPart) MarshalJSON() ([]byte, error) { return p.appendJSON(nil) }
+
+func (p ContentPart) appendJSON(b []byte) ([]byte, error) {
+	w := appendObject(b)
+	w.str("type", p.Type)
 	if p.Text != "" || p.Type == PartText {
-		w.field("text", p.Text)
+		w.str("text", p.Text)
 	}
 	if p.ImageURL != nil {
 		w.field("image_url", p.ImageURL)
@@ -210,7 +224,7 @@ func (p ContentPart) MarshalJSON() ([]byte, error) {
 		w.field("file", p.File)
 	}
 	if p.Refusal != "" || p.Type == PartRefusal {
-		w.field("refusal", p.Refusal)
+		w.str("refusal", p.Refusal)
 	}
 	w.extra(p.Extra, partKeys)
 	return w.bytes()

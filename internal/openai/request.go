@@ -36,13 +36,18 @@ var requestKeys = keySet("model", "messages", "stream", "stream_options", "tools
 
 // MarshalJSON writes model and messages always, the other typed members
 // when set, then Extra sorted by name.
-func (r ChatRequest) MarshalJSON() ([]byte, error) {
-	w := newObjectWriter()
-	w.field("model", r.Model)
+func (r ChatRequest) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+
+// AppendJSON appends the encoding MarshalJSON gives to b: model first and
+// messages second, so that the messages array starts at a place a caller
+// can find without decoding.
+func (r ChatRequest) AppendJSON(b []byte) ([]byte, error) {
+	w := appendObject(b)
+	w.str("model", r.Model)
 	if r.Messages == nil {
 		w.raw("messages", json.RawMessage("[]"))
 	} else {
-		w.field("messages", r.Messages)
+		w.appender("messages", messageList(r.Messages))
 	}
 	if r.Stream {
 		w.field("stream", true)
@@ -72,10 +77,27 @@ func (r ChatRequest) MarshalJSON() ([]byte, error) {
 		w.field("max_completion_tokens", *r.MaxCompletionTokens)
 	}
 	if r.User != "" {
-		w.field("user", r.User)
+		w.str("user", r.User)
 	}
 	w.extra(r.Extra, requestKeys)
 	return w.bytes()
+}
+
+// messageList appends messages as a JSON array.
+type messageList []Message
+
+func (ms messageList) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = m.appendJSON(b); err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // UnmarshalJSON decodes a request, keeping unknown members in Extra. Member

@@ -585,8 +585,8 @@ func (r Response) MarshalJSON() ([]byte, error) {
 			extra[k] = v
 		}
 	}
-	w := newObjectWriter()
-	w.buf = append(w.buf[:0], b[:len(b)-1]...) // reopen the object
+	// Reopen the object, which has members (id, object, ...) already.
+	w := &objectWriter{buf: b[:len(b)-1], members: 1}
 	w.extra(extra, responseKeys)
 	return w.bytes()
 }

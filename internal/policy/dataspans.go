@@ -43,28 +43,40 @@ func DataSpans(text string) []DataSpan {
 			spans = append(spans, DataSpan{start, end, kind})
 		}
 	}
-	for _, m := range untrustedRe.FindAllStringIndex(text, -1) {
-		add(m[0], m[1], SpanUntrusted)
-	}
-	// An <untrusted> block that is never closed runs to the end: text the
-	// writer meant as data stays data.
-	if loc := untrustedOpenRe.FindAllStringIndex(text, -1); len(loc) > 0 {
-		last := loc[len(loc)-1]
-		if !slices.ContainsFunc(spans, func(s DataSpan) bool { return s.Start == last[0] }) {
-			add(last[0], len(text), SpanUntrusted)
+	// Each pattern needs a character that most messages lack; looking for
+	// it first skips the regexp, which is most of the cost of a message.
+	if strings.IndexByte(text, '<') >= 0 {
+		for _, m := range untrustedRe.FindAllStringIndex(text, -1) {
+			add(m[0], m[1], SpanUntrusted)
+		}
+		// An <untrusted> block that is never closed runs to the end: text
+		// the writer meant as data stays data.
+		if loc := untrustedOpenRe.FindAllStringIndex(text, -1); len(loc) > 0 {
+			last := loc[len(loc)-1]
+			if !slices.ContainsFunc(spans, func(s DataSpan) bool { return s.Start == last[0] }) {
+				add(last[0], len(text), SpanUntrusted)
+			}
 		}
 	}
-	for _, f := range fences(text) {
-		add(f[0], f[1], SpanCodeBlock)
+	if strings.Contains(text, "```") || strings.Contains(text, "~~~") {
+		for _, f := range fences(text) {
+			add(f[0], f[1], SpanCodeBlock)
+		}
 	}
-	for _, m := range quoteLineRe.FindAllStringIndex(text, -1) {
-		add(m[0], m[1], SpanBlockQuote)
+	if strings.IndexByte(text, '>') >= 0 {
+		for _, m := range quoteLineRe.FindAllStringIndex(text, -1) {
+			add(m[0], m[1], SpanBlockQuote)
+		}
 	}
-	for _, m := range tripleRe.FindAllStringIndex(text, -1) {
-		add(m[0], m[1], SpanQuotation)
+	if strings.Contains(text, `"""`) {
+		for _, m := range tripleRe.FindAllStringIndex(text, -1) {
+			add(m[0], m[1], SpanQuotation)
+		}
 	}
-	for _, m := range quotedRe.FindAllStringIndex(text, -1) {
-		add(m[0], m[1], SpanQuotation)
+	if strings.IndexByte(text, '"') >= 0 || strings.Contains(text, "“") {
+		for _, m := range quotedRe.FindAllStringIndex(text, -1) {
+			add(m[0], m[1], SpanQuotation)
+		}
 	}
 	// Keep the earliest, then the longest; drop what they cover.
 	slices.SortFunc(spans, func(a, b DataSpan) int {

@@ -1,7 +1,8 @@
 // Package recorder writes decision records to a store off the request
-// path: requests hand their record to a queue and go on; a few writer
-// goroutines append them (concurrently, so that a store that batches
-// commits, as the SQLite one does, can group them). When the queue is full a request waits for room rather than
+// path: requests hand their record to a queue and go on; writer
+// goroutines append them (concurrently, as many as a commit batch holds,
+// so that a store that batches commits, as the SQLite one does, can group
+// them). When the queue is full a request waits for room rather than
 // dropping its record, and Close writes everything queued before it
 // returns, so that a clean shutdown loses nothing.
 package recorder
@@ -22,7 +23,7 @@ type Appender interface {
 	Append(ctx context.Context, r decisionlog.Record) error
 }
 
-// Recorder queues records for one writer goroutine.
+// Recorder queues records for its writer goroutines.
 type Recorder struct {
 	store  Appender
 	log    *slog.Logger
@@ -39,8 +40,14 @@ type Recorder struct {
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("recorder closed")
 
-// Writers is the number of goroutines appending to the store.
-const Writers = 8
+// Writers is the number of goroutines appending to the store. A store
+// that groups concurrent appends into one commit (SQLite's and
+// PostgreSQL's group commit, up to 256 records a batch) can only group as
+// many as are waiting at once: with a few writers a commit carries a few
+// records, and when commits slow down (a busy disk) the queue fills and
+// requests wait for room. As many writers as a batch holds keep the log's
+// throughput at batch size / commit time.
+const Writers = 256
 
 // New starts a recorder with a queue of size records.
 func New(store Appender, size int, log *slog.Logger) *Recorder {

@@ -327,14 +327,24 @@ type taskView struct {
 	Comment string
 }
 
-func (s *Server) taskPage(w http.ResponseWriter, r *http.Request, u who) {
+// task loads the task the path names in the member's project, answering
+// 404 or 500 itself when it returns false.
+func (s *Server) task(w http.ResponseWriter, r *http.Request, u who) (label.Task, bool) {
 	t, err := s.c.Store.GetTask(r.Context(), u.Project, r.PathValue("task"))
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, http.StatusNotFound, "No such task.")
-		return
+		return label.Task{}, false
 	}
 	if err != nil {
 		s.internal(w, r, err)
+		return label.Task{}, false
+	}
+	return t, true
+}
+
+func (s *Server) taskPage(w http.ResponseWriter, r *http.Request, u who) {
+	t, ok := s.task(w, r, u)
+	if !ok {
 		return
 	}
 	v := taskView{who: u, Task: t, Ratings: label.RatingScale, Rated: map[string]label.Rating{}}
@@ -359,13 +369,8 @@ func (s *Server) showTask(w http.ResponseWriter, r *http.Request, status int, v 
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, u who) {
 	ctx := r.Context()
-	t, err := s.c.Store.GetTask(ctx, u.Project, r.PathValue("task"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "No such task.")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	t, ok := s.task(w, r, u)
+	if !ok {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -385,7 +390,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, u who) {
 			l.Ratings[resp.ID] = label.Rating(v)
 		}
 	}
-	err = s.c.Store.PutLabel(ctx, l)
+	err := s.c.Store.PutLabel(ctx, l)
 	if errors.Is(err, store.ErrInvalid) {
 		v := taskView{who: u, Task: t, Ratings: label.RatingScale, Choice: l.Choice, Ranking: strings.Join(l.Ranking, ","), Rated: l.Ratings, Comment: l.Comment}
 		s.showTask(w, r, http.StatusBadRequest, v, l.Clauses, formProblem(err))
@@ -425,13 +430,8 @@ type doneView struct {
 
 func (s *Server) done(w http.ResponseWriter, r *http.Request, u who) {
 	ctx := r.Context()
-	t, err := s.c.Store.GetTask(ctx, u.Project, r.PathValue("task"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "No such task.")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	t, ok := s.task(w, r, u)
+	if !ok {
 		return
 	}
 	ls, err := s.c.Store.Labels(ctx, store.LabelFilter{Project: u.Project, TaskID: t.ID})
@@ -493,19 +493,28 @@ type raterChoice struct {
 	Auto            bool
 }
 
+// project loads every task and label of the member's project, answering
+// 500 itself when it returns false.
+func (s *Server) project(w http.ResponseWriter, r *http.Request, u who) ([]label.Task, []label.Label, bool) {
+	tasks, err := s.c.Store.Tasks(r.Context(), store.TaskFilter{Project: u.Project})
+	if err != nil {
+		s.internal(w, r, err)
+		return nil, nil, false
+	}
+	labels, err := s.c.Store.Labels(r.Context(), store.LabelFilter{Project: u.Project})
+	if err != nil {
+		s.internal(w, r, err)
+		return nil, nil, false
+	}
+	return tasks, labels, true
+}
+
 // MaxDisagreements bounds the lead page's list.
 const MaxDisagreements = 200
 
 func (s *Server) leadPage(w http.ResponseWriter, r *http.Request, u who) {
-	ctx := r.Context()
-	tasks, err := s.c.Store.Tasks(ctx, store.TaskFilter{Project: u.Project})
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	labels, err := s.c.Store.Labels(ctx, store.LabelFilter{Project: u.Project})
-	if err != nil {
-		s.internal(w, r, err)
+	tasks, labels, ok := s.project(w, r, u)
+	if !ok {
 		return
 	}
 	v := leadView{who: u, Tasks: len(tasks), ByCount: make([]int, 4), Agreement: label.Agreement(tasks, labels)}
@@ -562,15 +571,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u who) {
 			return
 		}
 	}
-	ctx := r.Context()
-	tasks, err := s.c.Store.Tasks(ctx, store.TaskFilter{Project: u.Project})
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	labels, err := s.c.Store.Labels(ctx, store.LabelFilter{Project: u.Project})
-	if err != nil {
-		s.internal(w, r, err)
+	tasks, labels, ok := s.project(w, r, u)
+	if !ok {
 		return
 	}
 	var buf strings.Builder
