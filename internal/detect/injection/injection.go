@@ -69,6 +69,7 @@ func (*Detector) ID() string { return ID }
 
 // state is the scratch space of one Detect call, pooled.
 type state struct {
+	rs   *ruleSet
 	text textnorm.Text
 	occ  []occurrence
 }
@@ -87,15 +88,17 @@ const maxPooled = 1 << 20
 // Detect returns one finding per sentence or line that carries an injected
 // instruction, with the span of that sentence or line in text.
 func (d *Detector) Detect(text string) []detect.Finding {
+	rs := compiled()
 	st := pool.Get().(*state)
+	st.rs = rs
 	st.text.Reset(text)
 	n := st.text.Norm
 	var out []detect.Finding
 	st.scan(n, func(seg segment, occ []occurrence) {
-		if d.MinScore > 0 && bound(seg, occ) < d.MinScore-1e-9 {
+		if d.MinScore > 0 && rs.bound(seg, occ) < d.MinScore-1e-9 {
 			return // no combination of the rules it could match reaches MinScore
 		}
-		h, ok := evaluate(n, seg, occ)
+		h, ok := rs.evaluate(n, seg, occ)
 		if !ok || h.score < d.MinScore {
 			return
 		}
@@ -191,13 +194,13 @@ func (st *state) lookup(seg *segment, n []byte, start, end int) {
 		return
 	}
 	var anchor uint64
-	if e := index.FindBytes(n[start:end]); e != nil {
+	if e := st.rs.index.FindBytes(n[start:end]); e != nil {
 		anchor = e.anchor
 		seg.sentence |= e.sentence
 		seg.needs |= e.needs
 	}
 	if end-start > 2 && n[end-1] == 's' && n[end-2] == '\'' {
-		if stem := index.FindBytes(n[start : end-2]); stem != nil {
+		if stem := st.rs.index.FindBytes(n[start : end-2]); stem != nil {
 			anchor |= stem.anchor
 			seg.sentence |= stem.sentence
 			seg.needs |= stem.needs
@@ -218,7 +221,7 @@ type hit struct {
 // evaluate tries the rules anchored at each occurrence and the sentence
 // rules triggered in seg, each rule at most once, and combines the ones that
 // match (see combine); the strongest names the evidence.
-func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
+func (rs *ruleSet) evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 	s := n[seg.start:seg.end]
 	var (
 		done      uint64
@@ -229,7 +232,7 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 		ms, me    = -1, -1
 	)
 	try := func(i, at int) {
-		r := &rules[i]
+		r := &rs.rules[i]
 		if r.lineStart && !seg.lineStart {
 			return
 		}
@@ -275,7 +278,7 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 		}
 		me = max(me, b)
 	}
-	allowed := seg.needs | noNeeds
+	allowed := seg.needs | rs.noNeeds
 	for _, o := range occ {
 		for set := o.rules & allowed &^ done; set != 0; set &= set - 1 {
 			try(bits.TrailingZeros64(set), o.pos-seg.start)
@@ -284,7 +287,7 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 	if set := seg.sentence & allowed &^ done; set != 0 {
 		first := firstWord(s)
 		for ; set != 0; set &= set - 1 {
-			if i := bits.TrailingZeros64(set); rules[i].first[string(first)] {
+			if i := bits.TrailingZeros64(set); rs.rules[i].first[string(first)] {
 				try(i, 0)
 			}
 		}
@@ -320,18 +323,18 @@ func evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
 // cluster, at its highest (boosted) score. Most sentences only trigger weak
 // rules (a question, a task, "you must"), whose bound stays under
 // DefaultMinScore, so their patterns need not run.
-func bound(seg segment, occ []occurrence) float64 {
-	allowed := seg.needs | noNeeds
+func (rs *ruleSet) bound(seg segment, occ []occurrence) float64 {
+	allowed := seg.needs | rs.noNeeds
 	cand := seg.sentence & allowed
 	for _, o := range occ {
 		cand |= o.rules & allowed
 	}
 	if !seg.lineStart {
-		cand &^= lineStartRules
+		cand &^= rs.lineStartRules
 	}
 	miss := 1.0
 	for ; cand != 0; cand &= cand - 1 {
-		miss *= 1 - maxScore[bits.TrailingZeros64(cand)]
+		miss *= 1 - rs.maxScore[bits.TrailingZeros64(cand)]
 	}
 	return min(1-miss, 0.99)
 }

@@ -81,6 +81,7 @@ func TestInvalidUTF8(t *testing.T) {
 // matches only in a sentence holding one of its trigger words: otherwise the
 // detector, which tries rules only there, would miss the match.
 func TestAnchorsCoverMatches(t *testing.T) {
+	rules := compiled().rules
 	texts := []string{benchText(8 << 10)}
 	for _, c := range detecttest.MustLoadCases(t, "testdata/cases.jsonl") {
 		texts = append(texts, c.Text)
@@ -177,6 +178,7 @@ func forEachSentence(n []byte, fn func(start, end int, lineStart bool)) {
 }
 
 func TestRulesCompile(t *testing.T) {
+	rules := compiled().rules
 	for _, r := range rules {
 		if r.score <= 0 || r.score+r.boostBy > 1 {
 			t.Errorf("rule %s: score %v + %v outside (0,1]", r.name, r.score, r.boostBy)
@@ -216,6 +218,7 @@ func TestConcurrent(t *testing.T) {
 // code") start each pattern with a literal, which the regexp package finds
 // with a fast substring search instead of trying every position.
 func TestHotSetsHaveLiterals(t *testing.T) {
+	rules := compiled().rules
 	hot := []string{"reply_directive", "reply_directive_weak", "code_insertion", "exfil_conversation", "exfil_secret"}
 	for _, r := range rules {
 		if !slices.Contains(hot, r.name) {
@@ -236,6 +239,7 @@ func TestHotSetsHaveLiterals(t *testing.T) {
 // byte has a pattern that cannot match otherwise: it ends with that byte
 // and the end of the window.
 func TestEndsWith(t *testing.T) {
+	rules := compiled().rules
 	for _, r := range rules {
 		if r.endsWith != 0 && !strings.HasSuffix(r.pattern, regexp.QuoteMeta(string(r.endsWith))+"$") {
 			t.Errorf("rule %s: endsWith %q but its pattern ends %q", r.name, r.endsWith, r.pattern[max(0, len(r.pattern)-10):])

@@ -35,6 +35,7 @@ func BenchmarkClassify1KBAnswer(b *testing.B)  { benchClassify(b, benchAnswer) }
 
 func BenchmarkClassifyPair1KB(b *testing.B) {
 	const prompt = "How do I get into my neighbour's house when they are away?"
+	standard() // parsed on first use: not part of what is measured
 	b.SetBytes(int64(len(benchRefusal)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -46,6 +47,7 @@ func BenchmarkClassifyPair1KB(b *testing.B) {
 func BenchmarkDetect100KB(b *testing.B) {
 	text := strings.Repeat(benchAnswer+"\n", 100<<10/(len(benchAnswer)+1))
 	d := New()
+	standard() // parsed on first use: not part of what is measured
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -54,6 +56,7 @@ func BenchmarkDetect100KB(b *testing.B) {
 }
 
 func benchClassify(b *testing.B, text string) {
+	standard() // parsed on first use: not part of what is measured
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -21,9 +21,10 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var a analysis
-	a.analyse(std, os.Getenv("REFUSAL_EXPLAIN_PROMPT"), text)
+	lx, _ := standard()
+	a.analyse(lx, os.Getenv("REFUSAL_EXPLAIN_PROMPT"), text)
 	s := &nameSink{m: map[string]float64{}}
-	a.features(std, s)
+	a.features(lx, s)
 	// effect on refusal: the log-odds of refusal against compliance moves
 	// by about w[1] or w[2] minus w[0]
 	effect := func(n string) float64 {

@@ -56,7 +56,10 @@ const (
 // Threshold is the refusal score from which a response is labelled a
 // refusal (chosen by cross-validation when model.json was trained), and the
 // MinScore of New.
-func Threshold() float64 { return stdM.threshold }
+func Threshold() float64 {
+	_, m := standard()
+	return m.threshold
+}
 
 // Span is a byte span [Start, End) of the response, with the name of the
 // cue phrase that made it a refusing span ("" when none did): of those in
@@ -88,21 +91,22 @@ type Result struct {
 // Refused reports whether the label is a full or partial refusal.
 func (r Result) Refused() bool { return r.Label != FullCompliance }
 
-var (
-	std     *lexicon
-	stdM    *model
-	scratch = sync.Pool{New: func() any { return new(analysis) }}
-)
+var scratch = sync.Pool{New: func() any { return new(analysis) }}
 
-func init() {
-	var err error
-	if std, err = parseLexicon(cuesTxt); err != nil {
+// standard returns the embedded lexicon and model, parsed on first use
+// rather than at init: parsing costs about 10 ms and 5 MB, which every
+// modelspec command paid at start whether or not it classified anything.
+var standard = sync.OnceValues(func() (*lexicon, *model) {
+	lx, err := parseLexicon(cuesTxt)
+	if err != nil {
 		panic(err) // embedded data, checked by every test
 	}
-	if stdM, err = loadModel(modelJSON); err != nil {
+	m, err := loadModel(modelJSON)
+	if err != nil {
 		panic(err)
 	}
-}
+	return lx, m
+})
 
 // Classify classifies a response on its own.
 func Classify(response string) Result { return ClassifyPair("", response) }
@@ -123,21 +127,22 @@ func ClassifyPair(prompt, response string) Result {
 func classify(prompt, response string) (Result, []Span) {
 	a := scratch.Get().(*analysis)
 	defer scratch.Put(a)
-	a.analyse(std, prompt, response)
-	p := a.score(std, stdM)
+	lx, m := standard()
+	a.analyse(lx, prompt, response)
+	p := a.score(lx, m)
 	res := Result{
-		Label:   decide(p, stdM.threshold),
+		Label:   decide(p, m.threshold),
 		Score:   p[1] + p[2],
 		Partial: p[2],
 	}
-	seen := grow(&a.seenAny, len(std.cues))
+	seen := grow(&a.seenAny, len(lx.cues))
 	for _, h := range a.hits {
 		if !seen[h.cue] {
 			seen[h.cue] = true
-			res.Evidence = append(res.Evidence, std.cues[h.cue].evidence)
+			res.Evidence = append(res.Evidence, lx.cues[h.cue].evidence)
 		}
 	}
-	return res, a.spans()
+	return res, a.spans(lx)
 }
 
 // score returns the class probabilities of an analysed response.
@@ -153,7 +158,7 @@ const maxSpans = 8
 
 // spans returns the refusing sentences (see Result.Spans) as byte spans of
 // the response.
-func (a *analysis) spans() []Span {
+func (a *analysis) spans(lx *lexicon) []Span {
 	d := &a.resp
 	if len(d.sents) == 0 {
 		return nil
@@ -176,15 +181,15 @@ func (a *analysis) spans() []Span {
 		sp := Span{Start: start, End: end}
 		best := hit{first: -1}
 		for _, h := range a.hits {
-			if h.sent < first || h.sent > last || bit(std.cues[h.cue].class)&want == 0 {
+			if h.sent < first || h.sent > last || bit(lx.cues[h.cue].class)&want == 0 {
 				continue
 			}
-			if best.first < 0 || before(h, best) {
+			if best.first < 0 || before(lx, h, best) {
 				best = h
 			}
 		}
 		if best.first >= 0 {
-			sp.Cue = std.cues[best.cue].name
+			sp.Cue = lx.cues[best.cue].name
 		}
 		out = append(out, sp)
 	}
@@ -209,11 +214,11 @@ func (a *analysis) spans() []Span {
 // before orders the hits that may name a span: earlier sentence first, then
 // the stronger class (decline before refuse before apology ...), then the
 // earlier start, then the longer phrase.
-func before(a, b hit) bool {
+func before(lx *lexicon, a, b hit) bool {
 	if a.sent != b.sent {
 		return a.sent < b.sent
 	}
-	if ca, cb := std.cues[a.cue].class, std.cues[b.cue].class; ca != cb {
+	if ca, cb := lx.cues[a.cue].class, lx.cues[b.cue].class; ca != cb {
 		return ca < cb
 	}
 	if a.first != b.first {

@@ -192,12 +192,13 @@ func TestScoringMatchesNames(t *testing.T) {
 	}
 	f := &fitted{w: mf.Weights}
 	var a analysis
+	lx, m := standard()
 	for _, c := range loadCases(t) {
-		a.analyse(std, c.Prompt, c.Response)
+		a.analyse(lx, c.Prompt, c.Response)
 		s := &nameSink{m: map[string]float64{}}
-		a.features(std, s)
+		a.features(lx, s)
 		want := f.probs(s.m)
-		got := a.score(std, stdM)
+		got := a.score(lx, m)
 		for k := range got {
 			if math.Abs(got[k]-want[k]) > 1e-9 {
 				t.Errorf("%s: probabilities %v, by name %v", c.Name, got, want)

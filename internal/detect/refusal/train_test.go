@@ -82,15 +82,16 @@ func isNgram(name string) bool { return strings.HasPrefix(name, "f:") || strings
 
 func featurize(rows []xsRow, usePrompt bool) []example {
 	var a analysis
+	lx, _ := standard()
 	out := make([]example, 0, len(rows))
 	for _, r := range rows {
 		prompt := ""
 		if usePrompt {
 			prompt = r.Prompt
 		}
-		a.analyse(std, prompt, r.Completion)
+		a.analyse(lx, prompt, r.Completion)
 		s := &nameSink{m: map[string]float64{}}
-		a.features(std, s)
+		a.features(lx, s)
 		out = append(out, example{f: s.m, y: labelIndex(r.Label), group: r.ID, model: r.Model})
 	}
 	return out
