@@ -26,6 +26,7 @@ import (
 	"github.com/modelspec/modelspec/internal/store/sqlite"
 	"github.com/modelspec/modelspec/internal/web"
 	"github.com/modelspec/modelspec/internal/web/specsite"
+	"github.com/modelspec/modelspec/specs"
 )
 
 // feedbackParams name the store: the feedback section of --config, or
@@ -128,13 +129,17 @@ func newFeedbackPublishCmd() *cobra.Command {
 	var p feedbackParams
 	var id, notes, notesFile string
 	c := &cobra.Command{
-		Use:   "publish [--id V] [--notes TEXT | --notes-file F] SPEC.md",
-		Short: "Publish a version of the spec at /spec (refused when the spec has lint errors)",
-		Args:  rangeArgs(1, 1),
+		Use:   "publish [--id V] [--notes TEXT | --notes-file F] [SPEC.md]",
+		Short: "Publish a version of the spec at /spec (the built-in spec without SPEC.md; refused when the spec has lint errors)",
+		Args:  rangeArgs(0, 1),
 		RunE: func(c *cobra.Command, args []string) error {
-			src, err := os.ReadFile(args[0])
-			if err != nil {
-				return usageError("read spec: %v", err)
+			name, src := "default", specs.Default
+			if len(args) == 1 {
+				b, err := os.ReadFile(args[0])
+				if err != nil {
+					return usageError("read spec: %v", err)
+				}
+				name, src = args[0], b
 			}
 			if notesFile != "" {
 				b, err := os.ReadFile(notesFile)
@@ -143,7 +148,7 @@ func newFeedbackPublishCmd() *cobra.Command {
 				}
 				notes = string(b)
 			}
-			v, err := feedback.NewVersion(args[0], src, id, notes, "cli", time.Now())
+			v, err := feedback.NewVersion(name, src, id, notes, "cli", time.Now())
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -152,7 +157,7 @@ func newFeedbackPublishCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			if err := st.PublishVersion(c.Context(), v, cliAudit("publish_version", "version:"+v.ID, args[0])); err != nil {
+			if err := st.PublishVersion(c.Context(), v, cliAudit("publish_version", "version:"+v.ID, name)); err != nil {
 				return feedbackErr(err)
 			}
 			fmt.Fprintf(c.OutOrStdout(), "published %s (%s) at /spec/v/%s/\n", v.ID, v.Name, v.ID)

@@ -34,6 +34,7 @@ func TestFeedbackCommands(t *testing.T) {
 	}{
 		{"publish", []string{"feedback", "publish", "--db", db, "--notes", "first", spec}, ExitOK, "published 2026-11-27", ""},
 		{"publish again", []string{"feedback", "publish", "--db", db, spec}, ExitError, "", "already exists"},
+		{"publish the built-in spec", []string{"feedback", "publish", "--db", db, "--id", "builtin-1"}, ExitOK, "published builtin-1 (modelspec-default)", ""},
 		{"publish broken", []string{"feedback", "publish", "--db", db, broken}, ExitError, "", "broken.md:4:"},
 		{"publish missing", []string{"feedback", "publish", "--db", db, "no/such.md"}, ExitError, "", "no/such.md"},
 		{"period", []string{"feedback", "period", "--db", db, "--version", "2026-11-27", "--title", "Round one", "--days", "14", "--clauses", "protect_privacy,#no_nsfw"}, ExitOK, "open from", ""},
@@ -66,7 +67,7 @@ func TestFeedbackCommands(t *testing.T) {
 	}
 	var e feedback.Export
 	b, _ := os.ReadFile(out)
-	if err := json.Unmarshal(b, &e); err != nil || len(e.Versions) != 1 || len(e.Changes) != 1 || e.Versions[0].Notes != "first" {
+	if err := json.Unmarshal(b, &e); err != nil || len(e.Versions) != 2 || len(e.Changes) != 1 || e.Versions[0].Notes != "first" || e.Versions[1].ID != "builtin-1" {
 		t.Errorf("export %s: %v", b, err)
 	}
 	if bytes.Contains(b, []byte("xample.org")) {
