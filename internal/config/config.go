@@ -111,22 +111,33 @@ type Feedback struct {
 	// confirmation emails; default http:// and the listen address.
 	BaseURL  string `yaml:"base_url" json:"base_url,omitempty"`
 	SiteName string `yaml:"site_name" json:"site_name,omitempty"`
-	// SessionKeyEnv and EmailKeyEnv name variables holding the keys that
-	// sign session cookies and hash email addresses (at least 32
-	// bytes). Without them the keys are made once and kept in the store.
-	SessionKeyEnv string `yaml:"session_key_env" json:"session_key_env,omitempty"`
-	SessionKey    string `yaml:"-" json:"-"`
-	EmailKeyEnv   string `yaml:"email_key_env" json:"email_key_env,omitempty"`
-	EmailKey      string `yaml:"-" json:"-"`
-	// SecureCookies marks the session cookie Secure (serve behind HTTPS).
-	SecureCookies bool `yaml:"secure_cookies" json:"secure_cookies"`
-	// TrustForwarded takes client addresses from X-Forwarded-For, for the
-	// per-address limits behind a proxy.
-	TrustForwarded bool `yaml:"trust_forwarded" json:"trust_forwarded"`
+	// Web: without session_key_env the site's session key is made once
+	// and kept in the store, so sessions survive a restart.
+	Web `yaml:",inline"`
+	// EmailKeyEnv names the variable holding the key that hashes email
+	// addresses (at least 32 bytes); without it one is made once and kept
+	// in the store.
+	EmailKeyEnv string `yaml:"email_key_env" json:"email_key_env,omitempty"`
+	EmailKey    string `yaml:"-" json:"-"`
 	// WritesPerMinute and Burst limit submissions per client address and
 	// per participant.
 	WritesPerMinute float64 `yaml:"writes_per_minute" json:"writes_per_minute"`
 	Burst           int     `yaml:"burst" json:"burst"`
+}
+
+// Web holds what every signed-in page needs: the session key, the cookie
+// flag and whether to trust a proxy's X-Forwarded-For (for rate limits
+// per client address).
+type Web struct {
+	// SessionKeyEnv names the environment variable holding the key that
+	// signs session cookies (32 bytes or more; give replicas the same).
+	SessionKeyEnv string `yaml:"session_key_env" json:"session_key_env,omitempty"`
+	SessionKey    string `yaml:"-" json:"-"`
+	// SecureCookies sends the session cookie over HTTPS only.
+	SecureCookies bool `yaml:"secure_cookies" json:"secure_cookies"`
+	// TrustForwarded takes client addresses from X-Forwarded-For, behind a
+	// proxy that sets it.
+	TrustForwarded bool `yaml:"trust_forwarded" json:"trust_forwarded"`
 }
 
 // Label configures the labeling workbench and the reward API.
@@ -135,16 +146,9 @@ type Label struct {
 	// Database is where labels are kept; an unset SQLite path is the
 	// decision log's file.
 	Database `yaml:",inline"`
-	// SessionKeyEnv names the environment variable holding the key that
-	// signs session cookies (32 bytes or more; give replicas the same).
-	// Unset, a random key is made at start: sessions end on restart.
-	SessionKeyEnv string `yaml:"session_key_env" json:"session_key_env,omitempty"`
-	SessionKey    string `yaml:"-" json:"-"`
-	// SecureCookies sends the session cookie over HTTPS only.
-	SecureCookies bool `yaml:"secure_cookies" json:"secure_cookies"`
-	// TrustForwarded takes sign-in rate limits per X-Forwarded-For
-	// address (behind a proxy that sets it).
-	TrustForwarded bool `yaml:"trust_forwarded" json:"trust_forwarded"`
+	// Web: without session_key_env a random key is made at start, so
+	// sessions end on restart.
+	Web `yaml:",inline"`
 	// MaxBatch bounds the pairs of one POST /v1/grade.
 	MaxBatch int `yaml:"max_batch" json:"max_batch"`
 }

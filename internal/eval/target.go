@@ -216,30 +216,13 @@ func (h *HTTPTarget) Answer(ctx context.Context, c Case) (string, error) {
 }
 
 func (h *HTTPTarget) once(ctx context.Context, body []byte) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(h.BaseURL, "/")+"/chat/completions", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
+	header := http.Header{}
 	if h.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+h.APIKey)
+		header.Set("Authorization", "Bearer "+h.APIKey)
 	}
-	client := h.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	data, err := post(ctx, h.Client, strings.TrimRight(h.BaseURL, "/")+"/chat/completions", body, header, nil)
 	if err != nil {
 		return "", err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		se := &statusError{status: resp.StatusCode, body: truncate(string(data), 200), retry: retryAfter(resp.Header)}
-		return "", se
 	}
 	var cc openai.ChatCompletion
 	if err := json.Unmarshal(data, &cc); err != nil {
@@ -253,6 +236,44 @@ func (h *HTTPTarget) once(ctx context.Context, body []byte) (string, error) {
 		return t, nil
 	}
 	return *m.Refusal, nil
+}
+
+// post sends a JSON body to url and returns the reply's body when the
+// status is 200. Any other status is a *statusError with the server's
+// retry hint and the body, shortened, or what errMessage makes of it
+// (nil: the raw body); the targets' retryPolicy decides on it.
+func post(ctx context.Context, client *http.Client, url string, body []byte, header http.Header, errMessage func([]byte) string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := ""
+		if errMessage != nil {
+			msg = errMessage(data)
+		}
+		if msg == "" {
+			msg = truncate(string(data), 200)
+		}
+		return nil, &statusError{status: resp.StatusCode, body: msg, retry: retryAfter(resp.Header)}
+	}
+	return data, nil
 }
 
 // retryAfter reads retry-after-ms, else Retry-After in seconds.

@@ -1,12 +1,10 @@
 package eval
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -113,33 +111,18 @@ func (a *AnthropicTarget) Answer(ctx context.Context, c Case) (string, error) {
 }
 
 func (a *AnthropicTarget) once(ctx context.Context, body []byte) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.BaseURL+anthropic.Path, bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(anthropic.HeaderAPIKey, a.APIKey)
-	req.Header.Set(anthropic.HeaderVersion, anthropic.Version)
-	client := a.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := truncate(string(data), 200)
+	header := http.Header{}
+	header.Set(anthropic.HeaderAPIKey, a.APIKey)
+	header.Set(anthropic.HeaderVersion, anthropic.Version)
+	data, err := post(ctx, a.Client, a.BaseURL+anthropic.Path, body, header, func(data []byte) string {
 		var er anthropic.ErrorResponse
 		if json.Unmarshal(data, &er) == nil && er.Error.Message != "" {
-			msg = er.Error.Type + ": " + er.Error.Message
+			return er.Error.Type + ": " + er.Error.Message
 		}
-		return "", &statusError{status: resp.StatusCode, body: msg, retry: retryAfter(resp.Header)}
+		return ""
+	})
+	if err != nil {
+		return "", err
 	}
 	var mr anthropic.MessagesResponse
 	if err := json.Unmarshal(data, &mr); err != nil {
