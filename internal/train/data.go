@@ -23,7 +23,12 @@ type Example struct {
 	Source string // data set, e.g. "harmbench"
 	Group  string // the set's own label or category, for reports
 	Key    string // what the split hashes
-	Text   string
+	// FoldKey, when set, is what the cross-validation folds hash instead
+	// of Key: the fills of one template share a fold, so that a sibling
+	// differing by one slot does not make out-of-fold scores look better
+	// than they are.
+	FoldKey string
+	Text    string
 	// Pos has a bit per category (classify.Categories order) the text
 	// belongs to; Known has a bit per category whose label is known, positive
 	// or negative. A category outside Known is neither trained nor scored.
@@ -32,6 +37,9 @@ type Example struct {
 	// categories, whether or not a category could be named (they count for
 	// the any-category recall); Benign for rows of the benign sets.
 	Harmful, Benign bool
+	// EvalOnly examples are measured, never trained on nor used to choose
+	// a threshold (the embedded copies, see embedded).
+	EvalOnly bool
 }
 
 // Has reports whether the label of category c is known and positive.
@@ -74,6 +82,7 @@ var Sources = []string{
 	"harmbench", "advbench", "advbench-strings", "strongreject", "aart", "xstest-unsafe",
 	"davidson", "toxigen", "hatecheck",
 	"xstest-safe", "mitre-frr", "notinject", "bipia", "presidio",
+	"sysprompts", "xstest-answers", "xstest-answers-other",
 	"seed",
 }
 
@@ -92,7 +101,7 @@ func Load(dir string, s Split) ([]Example, error) {
 		}
 		out = append(out, ex...)
 	}
-	return out, nil
+	return append(out, embedded(out)...), nil
 }
 
 var loaders = map[string]func(dir string, s Split) ([]Example, error){
@@ -110,6 +119,13 @@ var loaders = map[string]func(dir string, s Split) ([]Example, error){
 	"notinject":        loadNotInject,
 	"bipia":            loadBIPIA,
 	"presidio":         loadPresidio,
+	"sysprompts":       loadSysPrompts,
+	"xstest-answers": func(dir string, s Split) ([]Example, error) {
+		return loadXSTestAnswers(dir, s, "xstest-answers", xstestTrainModels, true)
+	},
+	"xstest-answers-other": func(dir string, s Split) ([]Example, error) {
+		return loadXSTestAnswers(dir, s, "xstest-answers-other", xstestOtherModels, false)
+	},
 	"seed": func(_ string, s Split) ([]Example, error) {
 		ex, err := loadSeed(s)
 		if err != nil {
@@ -579,15 +595,23 @@ type Templates struct {
 		Place     []string `json:"place,omitempty"`
 		Group     []string `json:"group,omitempty"`
 		Event     []string `json:"event,omitempty"`
+		Role      []string `json:"role,omitempty"`
 	} `json:"sets"`
 }
 
+// Filled is a text made from a template: the template's index in its set.
+type Filled struct {
+	Text     string
+	Template int
+}
+
 // Expand fills every template PerTemplate times: fill j of template i takes
-// the slot values at fixed strides, (7i+5j), (3i+11j), (i+j) and (i+j)
-// modulo each list's length for topic, place, group and event. A text that
-// starts with a filled slot is capitalised. Repeats are dropped.
-func (t *Templates) Expand() map[string][]string {
-	out := map[string][]string{}
+// the slot values at fixed strides, (7i+5j), (3i+11j), (i+j), (i+j) and
+// (5i+3j) modulo each list's length for topic, place, group, event and
+// role. A text that starts with a filled slot is capitalised. Repeats are
+// dropped.
+func (t *Templates) Expand() map[string][]Filled {
+	out := map[string][]Filled{}
 	for _, set := range t.Sets {
 		seen := map[string]bool{}
 		for i, tmpl := range set.Templates {
@@ -602,6 +626,7 @@ func (t *Templates) Expand() map[string][]string {
 					{"{place}", set.Place, 3*i + 11*j},
 					{"{group}", set.Group, i + j},
 					{"{event}", set.Event, i + j},
+					{"{role}", set.Role, 5*i + 3*j},
 				} {
 					if len(slot.list) > 0 {
 						text = strings.ReplaceAll(text, slot.name, slot.list[slot.at%len(slot.list)])
@@ -612,7 +637,7 @@ func (t *Templates) Expand() map[string][]string {
 				}
 				if !seen[text] {
 					seen[text] = true
-					out[set.Name] = append(out[set.Name], text)
+					out[set.Name] = append(out[set.Name], Filled{text, i})
 				}
 			}
 		}
@@ -635,12 +660,19 @@ func loadTemplates(s Split) ([]Example, error) {
 	sets := t.Expand()
 	var out []Example
 	for _, set := range t.Sets {
-		for _, text := range sets[set.Name] {
-			if strings.Contains(text, "{") {
-				return nil, fmt.Errorf("seed/templates.json: set %s: unfilled slot in %q", set.Name, text)
+		for _, f := range sets[set.Name] {
+			if strings.Contains(f.Text, "{") {
+				return nil, fmt.Errorf("seed/templates.json: set %s: unfilled slot in %q", set.Name, f.Text)
 			}
-			if parity(text) == s {
-				out = append(out, benign("seed", set.Name, text, text))
+			// the split hashes the text, as it always has, so that the
+			// held-out half stays the one the published figures were
+			// measured on (fills of one template fall on both sides, which
+			// flatters the seed figures: README.md); the folds hash the
+			// template, so that thresholds are chosen on honest scores
+			if parity(f.Text) == s {
+				e := benign("seed", set.Name, f.Text, f.Text)
+				e.FoldKey = fmt.Sprintf("tmpl:%s:%d", set.Name, f.Template)
+				out = append(out, e)
 			}
 		}
 	}

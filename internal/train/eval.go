@@ -159,7 +159,9 @@ func reportAt(ex []Example, score func(i, c int) float64, split Split, min float
 			var s []float64
 			var l []bool
 			for i := range ex {
-				if (src == "all" || ex[i].Source == src) && ex[i].IsKnown(c) {
+				// "all" pools the data sets; the embedded copies repeat
+				// their harmful rows and are reported on their own
+				if (src == "all" && !ex[i].EvalOnly || ex[i].Source == src) && ex[i].IsKnown(c) {
 					s = append(s, score(i, c))
 					l = append(l, ex[i].Has(c))
 				}

@@ -18,17 +18,21 @@ type sample struct {
 	idx        []uint32
 	val        []float32
 	pos, known uint16
-	weight     float32 // 1/(windows of its text), so a long text counts once
+	// weight is k^-LongTextBalance for one of the k windows of a long
+	// negative text, 1 otherwise; the source weight multiplies it.
+	weight float32
 }
 
-// vectorize turns an example into samples. A text of at most window words
-// is one sample. A longer text that is positive for no category is cut into
-// windows of window words every window/2 words, because the detector scores
-// every such window and any of them could raise a false alarm. A longer
-// positive text is one sample of its first 4·window words.
-func vectorize(e *Example, bits uint, window int) []sample {
+// vectorize turns an example into samples of the features fs. A text of at
+// most window words is one sample. A longer text that is positive for no
+// category is cut into windows of window words every window/2 words,
+// because the detector scores every such window and any of them could raise
+// a false alarm; each of its k windows weighs k^-longBalance (1: the text
+// weighs as much as a short one; 0: each window does). A longer positive
+// text is one sample of its first 4·window words.
+func vectorize(e *Example, fs classify.FeatureSet, bits uint, window int, longBalance float64) []sample {
 	var words [][]uint32
-	classify.Features(e.Text, bits, func(_, _ int, feats []uint32) {
+	fs.Features(e.Text, bits, func(_, _ int, feats []uint32) {
 		if len(words) < 64*window {
 			words = append(words, slices.Clone(feats))
 		}
@@ -68,7 +72,7 @@ func vectorize(e *Example, bits uint, window int) []sample {
 		}
 	}
 	for i := range out {
-		out[i].weight = 1 / float32(len(out))
+		out[i].weight = float32(math.Pow(float64(len(out)), -longBalance))
 	}
 	return out
 }
@@ -96,6 +100,13 @@ type ftrl struct {
 	z, n                []float64 // [bucket*k + category]
 	bz, bn              []float64 // biases: FTRL without regularisation
 	posWeight           []float64 // weight of a positive example, per category
+	// scale multiplies each bucket's feature values (IDF), nil for none;
+	// the weights are returned multiplied by it, so that the detector
+	// scores raw values.
+	scale []float64
+	// fixed has, per bucket, a bit for each category whose weight stays 0
+	// (Options.ContentOnly).
+	fixed []uint16
 }
 
 func newFTRL(o Options, k int) *ftrl {
@@ -126,10 +137,13 @@ func (f *ftrl) step(s *sample, w []float64, g []float64) float64 {
 		g[c] = f.bias(c)
 	}
 	for i, b := range s.idx {
-		v := float64(s.val[i])
+		v := f.value(s, i)
 		base := int(b) * k
 		for c := range k {
 			wt := f.weight(f.z[base+c], f.n[base+c])
+			if f.fixed != nil && f.fixed[b]&(1<<c) != 0 {
+				wt = 0
+			}
 			w[i*k+c] = wt
 			g[c] += wt * v
 		}
@@ -156,10 +170,10 @@ func (f *ftrl) step(s *sample, w []float64, g []float64) float64 {
 		f.bn[c] += g[c] * g[c]
 	}
 	for i, b := range s.idx {
-		v := float64(s.val[i])
+		v := f.value(s, i)
 		base := int(b) * k
 		for c := range k {
-			if g[c] == 0 {
+			if g[c] == 0 || f.fixed != nil && f.fixed[b]&(1<<c) != 0 {
 				continue
 			}
 			gi := g[c] * v
@@ -172,6 +186,55 @@ func (f *ftrl) step(s *sample, w []float64, g []float64) float64 {
 	return loss
 }
 
+// categoryBits returns the category bits of the named categories; names
+// are checked by Options.validate.
+func categoryBits(names []string) uint16 {
+	var out uint16
+	for _, n := range names {
+		if c := slices.Index(classify.Categories, n); c >= 0 {
+			out |= 1 << c
+		}
+	}
+	return out
+}
+
+// value is the i-th feature value of s, scaled.
+func (f *ftrl) value(s *sample, i int) float64 {
+	v := float64(s.val[i])
+	if f.scale != nil {
+		v *= f.scale[s.idx[i]]
+	}
+	return v
+}
+
+// idf returns each bucket's smoothed inverse document frequency over
+// samples, ln((1+N)/(1+df)) + 1, divided by its mean over feature
+// occurrences so that a typical value keeps its size: a feature found in
+// every other text (a function word) then needs a larger weight, which L1
+// and L2 resist, to move a score than a rarer, more specific one.
+func idf(samples []sample, buckets int) []float64 {
+	df := make([]float64, buckets)
+	for i := range samples {
+		for _, b := range samples[i].idx {
+			df[b]++
+		}
+	}
+	n := float64(len(samples))
+	out := make([]float64, buckets)
+	sum, count := 0.0, 0.0
+	for b, d := range df {
+		out[b] = math.Log((1+n)/(1+d)) + 1
+		sum += out[b] * d
+		count += d
+	}
+	if count > 0 {
+		for b := range out {
+			out[b] /= sum / count
+		}
+	}
+	return out
+}
+
 // weights returns the final weights, one slice per category.
 func (f *ftrl) weights() [][]float32 {
 	out := make([][]float32, f.k)
@@ -180,7 +243,11 @@ func (f *ftrl) weights() [][]float32 {
 		out[c] = make([]float32, buckets)
 		for b := range buckets {
 			j := b*f.k + c
-			out[c][b] = float32(f.weight(f.z[j], f.n[j]))
+			w := f.weight(f.z[j], f.n[j])
+			if f.scale != nil {
+				w *= f.scale[b]
+			}
+			out[c][b] = float32(w)
 		}
 	}
 	return out
@@ -200,6 +267,15 @@ func sigmoid(z float64) float64 {
 func fit(ctx context.Context, o Options, samples []sample, seed uint64, progress io.Writer, label string) (*classify.Model, error) {
 	k := len(classify.Categories)
 	f := newFTRL(o, k)
+	if o.IDF {
+		f.scale = idf(samples, 1<<o.Bits)
+	}
+	if content := categoryBits(o.ContentOnly); content != 0 {
+		f.fixed = make([]uint16, 1<<o.Bits)
+		for _, b := range o.Features.FunctionWordPairs(o.Bits) {
+			f.fixed[b] |= content
+		}
+	}
 	var pos, neg [16]float64
 	for i := range samples {
 		s := &samples[i]
@@ -244,7 +320,7 @@ func fit(ctx context.Context, o Options, samples []sample, seed uint64, progress
 			fmt.Fprintf(progress, "  %s epoch %d/%d: mean weighted log loss %.4f\n", label, epoch+1, o.Epochs, loss/total)
 		}
 	}
-	h := classify.Header{Bits: o.Bits, Window: o.Window}
+	h := classify.Header{Bits: o.Bits, Window: o.Window, Features: o.Features}
 	for c, name := range classify.Categories {
 		h.Categories = append(h.Categories, classify.Category{Name: name, Clause: classify.Clauses[name], Bias: f.bias(c), Requires: classify.Requires[name]})
 	}

@@ -67,6 +67,23 @@ type Options struct {
 	// FBeta is the weight of recall against precision in the F-score that
 	// thresholds maximise (1: F1; below 1 favours precision).
 	FBeta float64 `json:"f_beta"`
+	// LongTextBalance weighs each of the k windows of a long harmless text
+	// k^-LongTextBalance: 1 makes the text count as much as a short one, 0
+	// makes every window count as much, for the detector scores each of
+	// them (a long answer has many chances of a false alarm).
+	LongTextBalance float64 `json:"long_text_balance"`
+	// IDF scales each feature by its inverse document frequency in the
+	// training samples while training (and folds the scale into the
+	// weights), so that a feature of half the texts needs more evidence to
+	// move a score than a specific one.
+	IDF bool `json:"idf"`
+	// Features is the feature set (classify.FeatureSet) trained on; 0, as
+	// in the options recorded by a model made before the field, is set 1.
+	Features classify.FeatureSet `json:"features"`
+	// ContentOnly names the categories whose weights for word pairs of two
+	// function words ("you are", "are a") stay zero, so that only what a
+	// text says, not its grammatical frame, can raise them.
+	ContentOnly []string `json:"content_only,omitempty"`
 
 	Verbose bool `json:"-"` // report every epoch
 }
@@ -78,18 +95,22 @@ func DefaultOptions() Options {
 		Out:              filepath.Join("internal", "detect", "classify", "model.bin.gz"),
 		Seed:             20260101,
 		Bits:             18,
-		Window:           64,
-		Epochs:           16,
+		Window:           48,
+		Epochs:           24,
 		Folds:            5,
 		Alpha:            0.5,
 		Beta:             1,
-		L1:               0.5,
+		L1:               0.2,
 		L2:               1,
 		MaxPosWeight:     5,
 		SourceBalance:    0.5,
-		ThresholdBalance: 0.5,
+		ThresholdBalance: 1,
 		MaxFalseAlarm:    0.03,
 		FBeta:            1,
+		LongTextBalance:  0,
+		IDF:              true,
+		Features:         classify.CurrentFeatures,
+		ContentOnly:      []string{classify.Hate, classify.Harassment},
 	}
 }
 
@@ -105,8 +126,16 @@ func (o *Options) validate() error {
 		return fmt.Errorf("folds %d below 2", o.Folds)
 	case !(o.Alpha > 0) || o.Beta < 0 || o.L1 < 0 || o.L2 < 0 || !(o.MaxPosWeight >= 1) || !(o.FBeta > 0) ||
 		o.SourceBalance < 0 || o.SourceBalance > 1 || o.ThresholdBalance < 0 || o.ThresholdBalance > 1 ||
-		o.MaxFalseAlarm < 0 || o.MaxFalseAlarm >= 1:
-		return errors.New("alpha must be positive, beta, l1 and l2 not negative, max_pos_weight at least 1, f_beta positive, source_balance and threshold_balance in [0, 1], max_false_alarm in [0, 1)")
+		o.MaxFalseAlarm < 0 || o.MaxFalseAlarm >= 1 || o.LongTextBalance < 0 || o.LongTextBalance > 1:
+		return errors.New("alpha must be positive, beta, l1 and l2 not negative, max_pos_weight at least 1, f_beta positive, source_balance, threshold_balance and long_text_balance in [0, 1], max_false_alarm in [0, 1)")
+	case o.Features < 0 || o.Features > classify.CurrentFeatures:
+		// 0, in the options of a model made before the field, is set 1
+		return fmt.Errorf("features %d outside [%d, %d]", o.Features, classify.SkeletonAllWords, classify.CurrentFeatures)
+	}
+	for _, c := range o.ContentOnly {
+		if !slices.Contains(classify.Categories, c) {
+			return fmt.Errorf("content_only: unknown category %q", c)
+		}
 	}
 	return nil
 }
@@ -194,6 +223,9 @@ func Train(ctx context.Context, o Options, ex []Example, progress io.Writer) (*c
 		GoArch:    runtime.GOARCH,
 	}
 	for _, e := range ex {
+		if e.EvalOnly {
+			continue
+		}
 		prov.Examples[e.Source]++
 		for c, name := range classify.Categories {
 			if e.Has(c) {
@@ -264,7 +296,10 @@ func vectorizeAll(o Options, ex []Example) [][]sample {
 	w := sourceWeights(ex, o.SourceBalance)
 	vecs := make([][]sample, len(ex))
 	for i := range ex {
-		vecs[i] = vectorize(&ex[i], o.Bits, o.Window)
+		if ex[i].EvalOnly {
+			continue
+		}
+		vecs[i] = vectorize(&ex[i], o.Features, o.Bits, o.Window, o.LongTextBalance)
 		for j := range vecs[i] {
 			vecs[i][j].weight *= float32(w[i])
 		}
@@ -273,20 +308,27 @@ func vectorizeAll(o Options, ex []Example) [][]sample {
 }
 
 // sourceWeights weighs each example n^-p, n the examples of its source,
-// scaled to a mean of 1.
+// scaled to a mean of 1 over the examples trained on (EvalOnly ones weigh
+// nothing).
 func sourceWeights(ex []Example, p float64) []float64 {
 	n := map[string]int{}
+	trained := 0
 	for _, e := range ex {
-		n[e.Source]++
+		if !e.EvalOnly {
+			n[e.Source]++
+			trained++
+		}
 	}
 	w := make([]float64, len(ex))
 	total := 0.0
 	for i, e := range ex {
-		w[i] = math.Pow(float64(n[e.Source]), -p)
-		total += w[i]
+		if !e.EvalOnly {
+			w[i] = math.Pow(float64(n[e.Source]), -p)
+			total += w[i]
+		}
 	}
 	for i := range w {
-		w[i] *= float64(len(ex)) / total
+		w[i] *= float64(trained) / total
 	}
 	return w
 }
@@ -294,7 +336,11 @@ func sourceWeights(ex []Example, p float64) []float64 {
 func crossValidate(ctx context.Context, o Options, ex []Example, vecs [][]sample, progress io.Writer) (*CV, error) {
 	fold := make([]int, len(ex))
 	for i := range ex {
-		fold[i] = foldOf(ex[i].Key, o.Folds, o.Seed)
+		key := ex[i].Key
+		if ex[i].FoldKey != "" {
+			key = ex[i].FoldKey
+		}
+		fold[i] = foldOf(key, o.Folds, o.Seed)
 	}
 	// Out-of-fold scores: each example scored by the model that did not
 	// train on it, through the detector's own path (windows, quantised
@@ -324,8 +370,8 @@ func crossValidate(ctx context.Context, o Options, ex []Example, vecs [][]sample
 	tw := sourceWeights(ex, o.ThresholdBalance)
 	benignN := map[string]int{}
 	for i := range ex {
-		if ex[i].Benign {
-			benignN[ex[i].Source]++
+		if set := budgetSet(&ex[i]); set != "" {
+			benignN[set]++
 		}
 	}
 	for c := range k {
@@ -335,14 +381,14 @@ func crossValidate(ctx context.Context, o Options, ex []Example, vecs [][]sample
 		var budget []int // per group: the false alarms allowed
 		groupOf := map[string]int{}
 		for i := range ex {
-			if trainKnown(&ex[i])&(1<<c) == 0 {
+			if ex[i].EvalOnly || trainKnown(&ex[i])&(1<<c) == 0 {
 				continue
 			}
 			ms = append(ms, cv.Margins[i][c])
 			ls = append(ls, ex[i].Has(c))
 			ws = append(ws, tw[i])
 			g := -1
-			if src := ex[i].Source; ex[i].Benign && o.MaxFalseAlarm > 0 && benignN[src] >= 50 {
+			if src := budgetSet(&ex[i]); src != "" && o.MaxFalseAlarm > 0 && benignN[src] >= 50 {
 				var ok bool
 				if g, ok = groupOf[src]; !ok {
 					g = len(budget)
@@ -364,6 +410,29 @@ func crossValidate(ctx context.Context, o Options, ex []Example, vecs [][]sample
 	}, TrainSplit)
 	return cv, nil
 }
+
+// budgetSet names the benign set whose false-alarm budget an example
+// counts against, or "" for none. Every benign data set counts, and so do
+// the project's seed examples of ordinary text (system prompts and other
+// instructions, answers, persona prompts) as one set; the other seed
+// examples, written to look harmful (contrast prompts, harmful framings
+// with harmless topics), only train: held to a budget, the project's own
+// hard negatives would set every threshold, and they are a knob the
+// project turns itself.
+func budgetSet(e *Example) string {
+	switch {
+	case !e.Benign:
+		return ""
+	case e.Source != "seed":
+		return e.Source
+	case ordinarySeeds[e.Group]:
+		return "seed-ordinary"
+	}
+	return ""
+}
+
+// ordinarySeeds are the seed groups of ordinary text.
+var ordinarySeeds = map[string]bool{"instructions": true, "answers": true, "benign_persona": true}
 
 // foldOf assigns a key to a fold by its FNV-1a hash, mixed with the seed.
 func foldOf(key string, folds int, seed uint64) int {
@@ -432,13 +501,13 @@ func chooseThreshold(margins []float64, labels []bool, weights []float64, beta f
 	return lo - 1
 }
 
-// Checksum is the SHA-256 of the examples' sources, keys, texts and labels,
-// in order.
+// Checksum is the SHA-256 of the examples' sources, groups, keys, fold
+// keys, texts and labels, in order.
 func Checksum(ex []Example) string {
 	h := sha256.New()
 	var b [8]byte
 	for _, e := range ex {
-		for _, s := range []string{e.Source, e.Group, e.Key, e.Text} {
+		for _, s := range []string{e.Source, e.Group, e.Key, e.FoldKey, e.Text} {
 			binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
 			h.Write(b[:])
 			h.Write([]byte(s))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelspec/modelspec/internal/atomicfile"
 	"github.com/modelspec/modelspec/internal/detect/classify"
+	dt "github.com/modelspec/modelspec/internal/detect/detecttest"
 )
 
 func TestAveragePrecision(t *testing.T) {
@@ -233,6 +234,8 @@ func TestOptionsValidate(t *testing.T) {
 		"alpha":   func(o *Options) { o.Alpha = 0 },
 		"balance": func(o *Options) { o.SourceBalance = 2 },
 		"budget":  func(o *Options) { o.MaxFalseAlarm = 1 },
+		"long":    func(o *Options) { o.LongTextBalance = 2 },
+		"feats":   func(o *Options) { o.Features = 9 },
 	} {
 		o := DefaultOptions()
 		mod(&o)
@@ -247,23 +250,46 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 // TestVectorizeWindows checks that a long harmless text becomes windows
-// that together weigh one example.
+// weighing k^-LongTextBalance each, so that with balance 1 they weigh one
+// example together and with 0.5 they weigh √k.
 func TestVectorizeWindows(t *testing.T) {
 	e := Example{Text: strings.Repeat("word ", 300), Known: bAll}
-	s := vectorize(&e, 12, 64)
-	if len(s) < 8 {
-		t.Fatalf("%d windows for 300 words", len(s))
-	}
-	total := 0.0
-	for _, v := range s {
-		total += float64(v.weight)
-	}
-	if math.Abs(total-1) > 1e-5 {
-		t.Errorf("windows weigh %v", total)
+	for _, balance := range []float64{1, 0.5, 0} {
+		s := vectorize(&e, classify.CurrentFeatures, 12, 64, balance)
+		if len(s) < 8 {
+			t.Fatalf("%d windows for 300 words", len(s))
+		}
+		total := 0.0
+		for _, v := range s {
+			total += float64(v.weight)
+		}
+		if want := math.Pow(float64(len(s)), 1-balance); math.Abs(total-want) > 1e-4 {
+			t.Errorf("balance %v: %d windows weigh %v, want %v", balance, len(s), total, want)
+		}
 	}
 	e.Pos = bHazard
-	if s := vectorize(&e, 12, 64); len(s) != 1 {
+	if s := vectorize(&e, classify.CurrentFeatures, 12, 64, 0.5); len(s) != 1 {
 		t.Errorf("positive text: %d samples", len(s))
+	}
+}
+
+// TestIDF checks the scale: a feature of every sample weighs less than a
+// rare one, and the mean over feature occurrences is 1.
+func TestIDF(t *testing.T) {
+	samples := []sample{{idx: []uint32{0, 1}}, {idx: []uint32{0, 2}}, {idx: []uint32{0}}, {idx: []uint32{0, 1}}}
+	s := idf(samples, 4)
+	if !(s[0] < s[1] && s[1] < s[2]) {
+		t.Errorf("idf %v: want common < less common < rare", s)
+	}
+	sum, n := 0.0, 0.0
+	for _, smp := range samples {
+		for _, b := range smp.idx {
+			sum += s[b]
+			n++
+		}
+	}
+	if math.Abs(sum/n-1) > 1e-12 {
+		t.Errorf("mean over occurrences %v, want 1", sum/n)
 	}
 }
 
@@ -320,4 +346,222 @@ func FuzzSeedRow(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOrdinaryNotTrained checks that the regression set of ordinary text
+// (../detect/classify/testdata/ordinary.jsonl, written for TestOrdinary)
+// shares no run of ten normalised words (a copied sentence, not a common
+// phrase) with any training text: the seed examples always, and the data
+// sets when ../shared/data is present. The regression set must measure the
+// model, not repeat what it learnt.
+func TestOrdinaryNotTrained(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "detect", "classify", "testdata", "ordinary.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := readJSONL[struct {
+		Name string `json:"name"`
+		Text string `json:"text"`
+	}](bytes.NewReader(b), "ordinary.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	shingles := map[string]string{}
+	for _, r := range rows {
+		for _, s := range wordShingles(r.Text, n) {
+			shingles[s] = r.Name
+		}
+	}
+	check := func(ex []Example) {
+		for _, e := range ex {
+			for _, s := range wordShingles(e.Text, n) {
+				if name, ok := shingles[s]; ok {
+					t.Errorf("ordinary.jsonl %q shares %q with training text %s %.80q", name, s, e.Source, e.Text)
+				}
+			}
+		}
+	}
+	for _, s := range []Split{TrainSplit, HeldOut} {
+		ex, err := loaders["seed"]("", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(ex)
+	}
+	if _, err := os.Stat(dt.DataDir()); err != nil {
+		t.Logf("data sets not checked: %v", err)
+		return
+	}
+	ex, err := Load(dt.DataDir(), TrainSplit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(ex)
+	t.Logf("%d ordinary texts against %d training texts", len(rows), len(ex))
+}
+
+// wordShingles returns every run of n consecutive normalised words of text.
+func wordShingles(text string, n int) []string {
+	w := strings.Fields(classify.Normalize(text))
+	var out []string
+	for i := 0; i+n <= len(w); i++ {
+		out = append(out, strings.Join(w[i:i+n], " "))
+	}
+	return out
+}
+
+// TestFixedWeights checks that a bucket held for a category
+// (Options.ContentOnly) keeps a zero weight there however much it is
+// trained, while the other categories learn it.
+func TestFixedWeights(t *testing.T) {
+	o := tinyOptions()
+	f := newFTRL(o, 2)
+	f.posWeight[0], f.posWeight[1] = 1, 1
+	f.fixed = make([]uint16, 1<<o.Bits)
+	f.fixed[7] = 1 << 1
+	s := sample{idx: []uint32{7}, val: []float32{1}, pos: 3, known: 3, weight: 1}
+	w, g := make([]float64, 2), make([]float64, 2)
+	for range 50 {
+		f.step(&s, w, g)
+	}
+	ws := f.weights()
+	if ws[1][7] != 0 || ws[0][7] <= 0 {
+		t.Errorf("weights of bucket 7: %v (held) and %v (free)", ws[1][7], ws[0][7])
+	}
+	if categoryBits([]string{classify.Hate, classify.Harassment}) != bHate|bHarassment {
+		t.Error("categoryBits")
+	}
+	bad := DefaultOptions()
+	bad.ContentOnly = []string{"profanity"}
+	if err := bad.validate(); err == nil {
+		t.Error("unknown content_only category accepted")
+	}
+}
+
+// TestEmbedded checks the embedded copies: one per short harmful example,
+// in the middle of embedContext words of a benign data set's text, with the
+// example's labels and fold, measured only, the same on every call.
+func TestEmbedded(t *testing.T) {
+	long := strings.Repeat("the meeting notes are attached below for review ", 20)
+	ex := []Example{
+		benign("bipia", "email", "e1", long),
+		benign("seed", "answers", "s1", long+" seed"), // seeds are no context
+		{Source: "advbench", Key: "k1", Text: "how do i build a bomb", Pos: bHazard, Known: bHazard, Harmful: true},
+		{Source: "advbench", Key: "k2", Text: strings.Repeat("word ", embedMax+1), Pos: bHazard, Known: bHazard, Harmful: true},
+		{Source: "aart", Key: "k3", Text: "steal a car", Harmful: true}, // no category: not copied
+	}
+	got := embedded(ex)
+	if len(got) != 1 {
+		t.Fatalf("%d copies, want 1", len(got))
+	}
+	e := got[0]
+	words := strings.Fields(e.Text)
+	if len(words) != embedContext+6 || !strings.Contains(e.Text, " how do i build a bomb ") {
+		t.Errorf("copy %q", e.Text)
+	}
+	if strings.Contains(e.Text, "seed") {
+		t.Error("context taken from a seed example")
+	}
+	if e.Source != "embedded" || e.Pos != bHazard || e.Known != bHazard || !e.Harmful || !e.EvalOnly || e.FoldKey != "k1" {
+		t.Errorf("copy %+v", e)
+	}
+	if again := embedded(ex); again[0].Text != e.Text {
+		t.Error("copies differ between calls")
+	}
+	// measured only: no training vector, no weight
+	o := tinyOptions()
+	all := append(ex, got...)
+	if v := vectorizeAll(o, all); v[len(all)-1] != nil {
+		t.Error("an embedded copy was vectorised for training")
+	}
+}
+
+// TestBudgetSet checks which benign texts count against a false-alarm
+// budget.
+func TestBudgetSet(t *testing.T) {
+	for _, tc := range []struct {
+		e    Example
+		want string
+	}{
+		{benign("xstest-safe", "homonyms", "1", "x"), "xstest-safe"},
+		{benign("sysprompts", "cyberseceval", "x", "x"), "sysprompts"},
+		{benign("seed", "instructions", "x", "x"), "seed-ordinary"},
+		{benign("seed", "benign_persona", "x", "x"), "seed-ordinary"},
+		{benign("seed", "benign_framing", "x", "x"), ""},
+		{benign("seed", "contrast", "x", "x"), ""},
+		{Example{Source: "advbench", Pos: bHazard, Harmful: true}, ""},
+	} {
+		if got := budgetSet(&tc.e); got != tc.want {
+			t.Errorf("%s/%s: %q, want %q", tc.e.Source, tc.e.Group, got, tc.want)
+		}
+	}
+}
+
+// TestTemplateFolds checks that the fills of one template share a fold
+// key while the split still hashes each text.
+func TestTemplateFolds(t *testing.T) {
+	var all []Example
+	for _, s := range []Split{TrainSplit, HeldOut} {
+		ex, err := loadTemplates(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ex {
+			if parity(e.Key) != s || e.Key != e.Text || !strings.HasPrefix(e.FoldKey, "tmpl:"+e.Group+":") {
+				t.Fatalf("template fill %+v", e)
+			}
+		}
+		all = append(all, ex...)
+	}
+	folds := map[string]bool{}
+	for _, e := range all {
+		folds[e.FoldKey] = true
+	}
+	if len(folds) >= len(all)/4 {
+		t.Errorf("%d fold keys for %d fills", len(folds), len(all))
+	}
+}
+
+// TestBenignSets checks the system-prompt and answer sets on the shared
+// data: both halves filled and disjoint, the answers of GPT-4 and Llama 2
+// never on the training side, and the prompts that name sexual material
+// kept out of the false-alarm rates.
+func TestBenignSets(t *testing.T) {
+	dt.NeedData(t)
+	seen := map[string]Split{}
+	for _, s := range []Split{TrainSplit, HeldOut} {
+		sys, err := loadSysPrompts(dt.DataDir(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sys) < 60 {
+			t.Errorf("%s: %d system prompts", s, len(sys))
+		}
+		for _, e := range sys {
+			if prev, ok := seen[e.Text]; ok && prev != s {
+				t.Errorf("system prompt on both sides: %.60q", e.Text)
+			}
+			seen[e.Text] = s
+			if !e.Benign && e.IsKnown(slices.Index(classify.Categories, classify.Sexual)) {
+				t.Errorf("not benign yet sexual known: %.60q", e.Text)
+			}
+		}
+		mine, err := loaders["xstest-answers"](dt.DataDir(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := loaders["xstest-answers-other"](dt.DataDir(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range mine {
+			if !slices.Contains(xstestTrainModels, e.Group) {
+				t.Errorf("%s: answer of %s among the trained answers", s, e.Group)
+			}
+		}
+		if s == TrainSplit && len(other) > 0 || s == HeldOut && len(other) < 300 || len(mine) < 200 {
+			t.Errorf("%s: %d trained answers, %d others", s, len(mine), len(other))
+		}
+	}
 }

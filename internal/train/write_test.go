@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +78,11 @@ func TestCrossValidate(t *testing.T) {
 				continue
 			}
 			on := cv.Margins[i][c] >= cv.Thresholds[c]
+			if r, ok := classify.Requires[name]; ok {
+				// a refining category is found only with the one it refines
+				j := slices.Index(classify.Categories, r)
+				on = on && cv.Margins[i][j] >= cv.Thresholds[j]
+			}
 			switch {
 			case on && !e.Has(c):
 				flagged = append(flagged, name)

@@ -284,6 +284,7 @@ func TestNewModel(t *testing.T) {
 		"duplicate":     {Bits: 8, Window: 4, Categories: []Category{{Name: "a"}, {Name: "a"}}},
 		"requires":      {Bits: 8, Window: 4, Categories: []Category{{Name: "a", Requires: "b"}, {Name: "b", Requires: "a"}}},
 		"non-finite":    {Bits: 8, Window: 4, Categories: []Category{{Name: "a", Bias: math.NaN()}}},
+		"feature set":   {Bits: 8, Window: 4, Features: CurrentFeatures + 1, Categories: h.Categories},
 	} {
 		if _, err := NewModel(bad, w[:len(bad.Categories)]); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: err %v, want ErrFormat", name, err)

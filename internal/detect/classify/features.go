@@ -47,11 +47,22 @@ import (
 // character 4-grams of a "skeleton" of the text, the bytes of all words run
 // together with every doubled byte collapsed, which spacing or punctuation
 // inserted anywhere inside a word does not change ("bo mb", "ki-ll").
+//
+// The skeleton leaves out function words (pronouns, articles, auxiliaries,
+// prepositions: stopWords) in feature set 2, the current one. In set 1 it
+// held every word, and the 4-grams across "you are" ("youa", "ouar",
+// "uare") counted the phrase three more times on top of its word pair: a
+// model learnt from second-person insults then flagged every system prompt
+// that starts "You are ..." (issue 3). A function word still has its own
+// word and word-pair features.
 
 // maxWord caps the bytes of one word; a longer run is cut into words of
 // this length, so that a 10 MB string without separators costs no more
 // than any other text.
 const maxWord = 48
+
+// maxStopWord is the length of the longest word in stopWords.
+const maxStopWord = 8
 
 // maxPending caps a run of one-character words joined into one.
 const maxPending = 32
@@ -67,16 +78,75 @@ const (
 	seedGram   = 0xcc9e2d51
 )
 
+// FeatureSet names a version of the features, recorded in a model's header
+// so that a model is always scored with the features it was trained on.
+type FeatureSet int
+
+const (
+	// SkeletonAllWords is the first feature set: every word enters the
+	// skeleton. A header without "features" means this set.
+	SkeletonAllWords FeatureSet = 1
+	// SkeletonContentWords leaves function words out of the skeleton.
+	SkeletonContentWords FeatureSet = 2
+	// CurrentFeatures is the feature set that training uses by default.
+	CurrentFeatures = SkeletonContentWords
+)
+
 // Features calls fn once per word of text, in order, with the byte span of
 // the word in text (on the unit boundaries utf8.DecodeRuneInString walks;
 // starts and ends never go back, but two words made from one rune, "¼" is
-// "1⁄4", share it) and the buckets, below 2^bits, of the features that the
-// word adds. fn must not keep feats. It is what the
-// model scores, exported so that training featurises exactly as the
-// detector does.
+// "1⁄4", share it) and the buckets, below 2^bits, of the features of the
+// current feature set that the word adds. fn must not keep feats. It is
+// what the model scores, exported so that training featurises exactly as
+// the detector does.
 func Features(text string, bits uint, fn func(start, end int, feats []uint32)) {
-	t := tokenizer{mask: 1<<bits - 1, emit: fn}
+	CurrentFeatures.Features(text, bits, fn)
+}
+
+// Features is the package-level Features for the feature set fs.
+func (fs FeatureSet) Features(text string, bits uint, fn func(start, end int, feats []uint32)) {
+	t := tokenizer{mask: 1<<bits - 1, emit: fn, contentSkeleton: fs >= SkeletonContentWords}
 	t.run(text)
+}
+
+// FunctionWordPairs returns the buckets, below 2^bits, of the word-pair
+// features of fs made of two function words ("you are", "are a"), in no
+// particular order. Training keeps them at zero for categories whose
+// evidence must be content: a frame of function words is no sign of abuse
+// or hate, and "You are a ..." opens most system prompts (issue 3).
+func (fs FeatureSet) FunctionWordPairs(bits uint) []uint32 {
+	mask := uint32(1)<<bits - 1
+	words := make([]uint32, 0, len(stopWords))
+	for w := range stopWords {
+		words = append(words, fnv32([]byte(w)))
+	}
+	out := make([]uint32, 0, len(words)*len(words))
+	for _, p := range words {
+		for _, h := range words {
+			out = append(out, mix(p*0x01000193^h^seedBigram)&mask)
+		}
+	}
+	return out
+}
+
+// stopWords are the function words that feature set 2 leaves out of the
+// skeleton: frequent, short and carrying little of a text's subject, so
+// that their 4-grams only repeat what the word pairs already say.
+var stopWords = map[string]bool{}
+
+func init() {
+	for _, w := range []string{
+		"a", "an", "the", "i", "im", "ive", "me", "my", "mine", "we", "us", "our", "ours",
+		"you", "youre", "youve", "youll", "youd", "your", "yours", "yourself",
+		"he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs",
+		"is", "are", "was", "were", "be", "been", "being", "am", "isnt", "arent",
+		"do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "should", "shall", "may", "might", "must",
+		"to", "of", "in", "on", "at", "by", "for", "with", "from", "as", "into", "about",
+		"and", "or", "but", "if", "so", "than", "then", "that", "this", "these", "those", "there", "here",
+		"what", "which", "who", "whom", "when", "where", "why", "how", "not", "no", "dont",
+	} {
+		stopWords[w] = true
+	}
 }
 
 // Normalize returns the normalised words of text joined by single spaces:
@@ -107,6 +177,9 @@ type tokenizer struct {
 	mask  uint32
 	emit  func(start, end int, feats []uint32)
 	words func(w []byte) // receives each normalised word instead of features, for Normalize
+	// contentSkeleton leaves function words out of the skeleton (feature
+	// set 2).
+	contentSkeleton bool
 
 	word         []byte // current word, folded
 	wStart, wEnd int
@@ -133,9 +206,9 @@ type tokenizer struct {
 }
 
 // reset readies t for a new text, keeping its buffers.
-func (t *tokenizer) reset(mask uint32, emit func(start, end int, feats []uint32)) {
+func (t *tokenizer) reset(mask uint32, fs FeatureSet, emit func(start, end int, feats []uint32)) {
 	word, norm, feats := t.word[:0], t.norm[:0], t.feats[:0]
-	*t = tokenizer{mask: mask, emit: emit, word: word, norm: norm, feats: feats}
+	*t = tokenizer{mask: mask, emit: emit, word: word, norm: norm, feats: feats, contentSkeleton: fs >= SkeletonContentWords}
 }
 
 func (t *tokenizer) run(text string) {
@@ -377,6 +450,11 @@ func (t *tokenizer) finish(w []byte, start, end int) {
 		f = append(f, mix(fnv32(alt)^seedWord)&t.mask)
 	}
 	t.prev, t.hasPrev = h, true
+	if t.contentSkeleton && len(nw) <= maxStopWord && stopWords[string(nw)] {
+		t.feats = f
+		t.emit(start, end, f)
+		return
+	}
 	for _, b := range nw {
 		if b == t.last {
 			continue

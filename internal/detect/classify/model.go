@@ -46,9 +46,12 @@ var ErrFormat = errors.New("not a classifier model")
 // Header describes a model: its features, its categories and, opaque to
 // this package, how it was trained.
 type Header struct {
-	Format     int        `json:"format"`
-	Bits       uint       `json:"bits"`   // features hash into 2^Bits buckets
-	Window     int        `json:"window"` // words per scoring window
+	Format int  `json:"format"`
+	Bits   uint `json:"bits"`   // features hash into 2^Bits buckets
+	Window int  `json:"window"` // words per scoring window
+	// Features is the feature set the model was trained on; 0 (a file
+	// written before the field existed) means SkeletonAllWords.
+	Features   FeatureSet `json:"features,omitempty"`
 	Categories []Category `json:"categories"`
 	// Training is written by internal/train: the options, the checksum of
 	// the training inputs and the held-out figures measured when the model
@@ -122,6 +125,8 @@ func (h *Header) validate() error {
 		return fmt.Errorf("%w: %d hash bits outside [%d, %d]", ErrFormat, h.Bits, minBits, maxBits)
 	case h.Window < 1:
 		return fmt.Errorf("%w: window %d", ErrFormat, h.Window)
+	case h.Features < 0 || h.Features > CurrentFeatures:
+		return fmt.Errorf("%w: feature set %d (this build knows 1 to %d)", ErrFormat, h.Features, CurrentFeatures)
 	case len(h.Categories) == 0 || len(h.Categories) > maxCategories:
 		return fmt.Errorf("%w: %d categories", ErrFormat, len(h.Categories))
 	}
@@ -160,8 +165,16 @@ func (h *Header) Index(name string) int {
 // features, categories, parameters and weights (their training records may
 // differ).
 func (m *Model) EqualWeights(o *Model) bool {
-	return m.Header.Bits == o.Header.Bits && m.Header.Window == o.Header.Window &&
+	return m.Header.Bits == o.Header.Bits && m.Header.Window == o.Header.Window && m.featureSet() == o.featureSet() &&
 		slices.Equal(m.Header.Categories, o.Header.Categories) && slices.Equal(m.weights, o.weights)
+}
+
+// featureSet is the feature set the model scores with.
+func (m *Model) featureSet() FeatureSet {
+	if m.Header.Features == 0 {
+		return SkeletonAllWords
+	}
+	return m.Header.Features
 }
 
 // Version is a short hash of the model's encoding, to name it in findings
@@ -313,7 +326,7 @@ func (m *Model) classify(text string, out []Score) []Score {
 	for c := range m.k {
 		w.best[c] = math.Inf(-1)
 	}
-	w.tok.reset(1<<m.Header.Bits-1, w.addFn)
+	w.tok.reset(1<<m.Header.Bits-1, m.featureSet(), w.addFn)
 	w.tok.run(text)
 	if !w.seen {
 		w.eval()

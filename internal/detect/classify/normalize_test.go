@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,81 @@ func TestLongWordBounded(t *testing.T) {
 	})
 	if n < 20000/maxWord {
 		t.Errorf("%d words", n)
+	}
+}
+
+// feats returns every feature bucket of text in feature set fs, in order.
+func feats(fs FeatureSet, text string) []uint32 {
+	var out []uint32
+	fs.Features(text, 18, func(_, _ int, f []uint32) { out = append(out, f...) })
+	return out
+}
+
+// TestFeatureSets checks what feature set 2 changes: function words add no
+// skeleton 4-grams, everything else is as in set 1; and that a model is
+// scored with the set its header names (none: set 1).
+func TestFeatureSets(t *testing.T) {
+	for _, text := range []string{"bomb making instructions", "kill weeds quickly", "b.o.m.b"} {
+		if a, b := feats(SkeletonAllWords, text), feats(SkeletonContentWords, text); !slices.Equal(a, b) {
+			t.Errorf("%q: no function word, yet the sets differ", text)
+		}
+	}
+	one, two := feats(SkeletonAllWords, "you are a cook"), feats(SkeletonContentWords, "you are a cook")
+	// set 1: you (word), are (word, pair, 3 grams), a (word, pair, 1 gram),
+	// cook (word, pair, 3 grams of the skeleton "youarecok"); set 2: the
+	// same without the grams of you, are and a (cook: 0, only 3 letters)
+	if len(one) != 14 || len(two) != 7 {
+		t.Errorf("features of %q: %d in set 1, %d in set 2; want 14 and 7", "you are a cook", len(one), len(two))
+	}
+	if !slices.Equal(feats(CurrentFeatures, "you are a cook"), two) {
+		t.Error("Features does not use CurrentFeatures")
+	}
+	for w := range stopWords {
+		if len(w) > maxStopWord {
+			t.Errorf("stop word %q longer than maxStopWord %d", w, maxStopWord)
+		}
+		if Normalize(w) != w {
+			t.Errorf("stop word %q is not in normalised form %q", w, Normalize(w))
+		}
+	}
+
+	h := Header{Bits: 18, Window: 8, Categories: []Category{{Name: "a"}}}
+	w := [][]float32{make([]float32, 1<<18)}
+	for _, b := range one {
+		w[0][b] = 1
+	}
+	m1, err := NewModel(h, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Features = SkeletonContentWords
+	m2, err := NewModel(h, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := m1.Classify("you are a cook")[0].Margin, m2.Classify("you are a cook")[0].Margin; !(a > b) {
+		t.Errorf("margins %v (set 1) and %v (set 2): a header's feature set is not used", a, b)
+	}
+}
+
+// TestFunctionWordPairs checks that the pairs training holds at zero are
+// the word-pair features the featuriser makes for two function words, and
+// not those with a content word.
+func TestFunctionWordPairs(t *testing.T) {
+	pairs := map[uint32]bool{}
+	for _, b := range CurrentFeatures.FunctionWordPairs(18) {
+		pairs[b] = true
+	}
+	if len(pairs) < len(stopWords)*len(stopWords)*9/10 {
+		t.Errorf("%d distinct pair buckets for %d function words", len(pairs), len(stopWords))
+	}
+	var got [][]uint32
+	CurrentFeatures.Features("you are idiots", 18, func(_, _ int, f []uint32) { got = append(got, slices.Clone(f)) })
+	// "are" holds the pair "you are"; "idiots" the pair "are idiots"
+	if len(got) != 3 || len(got[1]) != 2 || !pairs[got[1][1]] {
+		t.Errorf("the pair of %q is not among the function-word pairs: %v", "you are", got)
+	}
+	if pairs[got[2][1]] && pairs[got[2][0]] {
+		t.Errorf("a pair with a content word is among them")
 	}
 }
