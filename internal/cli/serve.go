@@ -271,13 +271,13 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 func openStore(ctx context.Context, c config.DecisionLog) (store.DecisionLog, error) {
 	switch c.Driver {
 	case "sqlite":
-		st, err := sqlite.Open(ctx, c.Path, sqlite.Options{})
+		st, err := sqlite.Open(ctx, c.Path, sqlite.Options{Synchronous: strings.ToUpper(c.Synchronous), CommitWindow: time.Duration(c.CommitWindow)})
 		if err != nil {
 			return nil, fmt.Errorf("decision log %s: %w", c.Path, err)
 		}
 		return st, nil
 	case "postgres":
-		st, err := postgres.Open(ctx, c.DSN)
+		st, err := postgres.OpenWith(ctx, c.DSN, postgres.Options{CommitWindow: time.Duration(c.CommitWindow)})
 		if err != nil {
 			return nil, fmt.Errorf("decision log (postgres): %w", err)
 		}

@@ -60,6 +60,9 @@ func TestParseErrors(t *testing.T) {
 		{"fallback to itself", "upstreams:\n  - name: a\n    base_url: http://x\n    fallback: a\n", "name another upstream"},
 		{"stream mode", "stream: {mode: fast}\n", `stream.mode "fast"`},
 		{"postgres without dsn", "decision_log: {driver: postgres}\n", "dsn_env is required"},
+		{"negative commit window", "decision_log: {commit_window: -1s}\n", "decision_log.commit_window -1s"},
+		{"synchronous off", "decision_log: {synchronous: off}\n", `decision_log.synchronous "off": want full or normal`},
+		{"synchronous for postgres", "decision_log: {driver: postgres, dsn_env: PG, synchronous: normal}\n", "applies to sqlite only"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -82,6 +85,16 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Listen != "127.0.0.1:8080" || c.Spec != "default" || c.DecisionLog.Driver != "sqlite" || c.Stream.Mode != "window" {
 		t.Errorf("defaults = %+v", c)
+	}
+	if time.Duration(c.DecisionLog.CommitWindow) != 50*time.Millisecond || c.DecisionLog.Synchronous != "full" {
+		t.Errorf("decision log defaults = %+v", c.DecisionLog)
+	}
+	c, err = Parse("log.yaml", strings.NewReader("decision_log:\n  path: x.db\n  commit_window: 0s\n  synchronous: normal\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DecisionLog.CommitWindow != 0 || c.DecisionLog.Synchronous != "normal" || c.DecisionLog.Driver != "sqlite" {
+		t.Errorf("decision log = %+v", c.DecisionLog)
 	}
 }
 

@@ -50,6 +50,10 @@ type Options struct {
 	MaxBatch int
 	// CommitTimeout bounds one batch's round trip and commit; default 30s.
 	CommitTimeout time.Duration
+	// CommitWindow is how long a worker gathers appends into one
+	// transaction after the first arrives (0: it commits what is queued at
+	// once), so that appends that come one at a time share a round trip.
+	CommitWindow time.Duration
 }
 
 // Store is a store.DecisionLog in PostgreSQL.
@@ -91,7 +95,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		opts.CommitTimeout = 30 * time.Second
 	}
 	s := &Store{conn: c, timeout: opts.CommitTimeout}
-	s.gc = groupcommit.New(s.insert, opts.Workers, opts.MaxBatch)
+	s.gc = groupcommit.NewGathering(s.insert, opts.Workers, opts.MaxBatch, opts.CommitWindow)
 	return s, nil
 }
 

@@ -62,6 +62,11 @@ type Options struct {
 	BusyTimeout time.Duration
 	// MaxBatch bounds how many appends one transaction commits; default 256.
 	MaxBatch int
+	// CommitWindow is how long the writer gathers appends into one
+	// transaction after the first arrives (0: it commits what is queued at
+	// once). Appends that come one at a time then share a commit and its
+	// fsync; each Append returns up to the window later.
+	CommitWindow time.Duration
 	// Readers is the number of read connections; default 4.
 	Readers int
 }
@@ -103,7 +108,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	// One worker: SQLite has one writer at a time.
-	s.gc = groupcommit.New(s.insert, 1, opts.MaxBatch)
+	s.gc = groupcommit.NewGathering(s.insert, 1, opts.MaxBatch, opts.CommitWindow)
 	return s, nil
 }
 

@@ -118,3 +118,69 @@ func TestCanceled(t *testing.T) {
 		t.Errorf("committed %v; the canceled item must not be written", got)
 	}
 }
+
+// TestGathering: items that come one at a time share a commit when the
+// committer gathers, and each has one of its own when it does not.
+func TestGathering(t *testing.T) {
+	for _, gather := range []time.Duration{0, time.Hour} {
+		var commits atomic.Int64
+		c := NewGathering(func(items []int) ([]error, error) {
+			commits.Add(1)
+			return make([]error, len(items)), nil
+		}, 1, 8, gather)
+		// Eight items, each sent after the previous one returned (without
+		// gathering) or was queued (with it): a batch fills at eight, so
+		// gathering for an hour commits them at once, in one transaction.
+		var wg sync.WaitGroup
+		for i := range 8 {
+			if gather == 0 {
+				if err := c.Do(context.Background(), i); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			wg.Go(func() {
+				if err := c.Do(context.Background(), i); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		c.Close()
+		want := int64(8)
+		if gather > 0 {
+			want = 1
+		}
+		if n := commits.Load(); n != want {
+			t.Errorf("gather %v: %d commits for 8 items, want %d", gather, n, want)
+		}
+	}
+}
+
+// TestGatheringClose: Close ends a gathering window at once and commits
+// what it holds. (An item that Close beats to the queue gets ErrClosed and
+// the round is tried again.)
+func TestGatheringClose(t *testing.T) {
+	for {
+		var got atomic.Int64
+		c := NewGathering(func(items []int) ([]error, error) {
+			got.Add(int64(len(items)))
+			return make([]error, len(items)), nil
+		}, 1, 64, time.Hour)
+		done := make(chan error)
+		go func() { done <- c.Do(context.Background(), 1) }()
+		time.Sleep(20 * time.Millisecond) // the worker holds the item, most likely
+		c.Close()                         // would wait an hour if the window did not end
+		err := <-done
+		if errors.Is(err, ErrClosed) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Load() != 1 {
+			t.Errorf("%d items committed, want 1", got.Load())
+		}
+		return
+	}
+}
