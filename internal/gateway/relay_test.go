@@ -196,3 +196,58 @@ func TestOddChunkShape(t *testing.T) {
 		t.Errorf("action %s, body %s", o.Action, body)
 	}
 }
+
+// TestRelayFlushesBeforeWaiting: events that arrive together may leave in
+// one flush, but the gateway never sits on an event while it waits for the
+// upstream. The upstream here sends its next event only once the client
+// has read the previous one (in passthrough, which holds nothing back, and
+// with the window, whose hold-back is smaller than one event's text), so a
+// gateway that kept a relayed event unflushed would hang the test.
+func TestRelayFlushesBeforeWaiting(t *testing.T) {
+	for _, passthrough := range []bool{true, false} {
+		t.Run(fmt.Sprintf("passthrough=%v", passthrough), func(t *testing.T) {
+			const events = 4
+			next := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "text/event-stream")
+				for i := range events {
+					io.WriteString(w, chunk(fmt.Sprintf("part %d of the answer, long enough to pass the window. ", i)))
+					w.(http.Flusher).Flush()
+					select {
+					case <-next:
+					case <-time.After(10 * time.Second):
+						t.Errorf("event %d: the client never saw it", i)
+						return
+					}
+				}
+				io.WriteString(w, "data: [DONE]\n\n")
+			}))
+			t.Cleanup(srv.Close)
+			gw, _ := rawGateway(t, srv.URL+"/v1", passthrough)
+			req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/chat/completions",
+				strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+			req.Header.Set("Authorization", "Bearer "+appKey)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			seen := 0
+			for sc.Scan() {
+				line := sc.Text()
+				if strings.HasPrefix(line, "data: {") && strings.Contains(line, "part ") {
+					seen++
+					next <- struct{}{}
+				}
+				if line == "data: [DONE]" {
+					break
+				}
+			}
+			if seen != events {
+				t.Errorf("client saw %d events, want %d", seen, events)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -13,11 +14,16 @@ import (
 	"github.com/modelspec/modelspec/internal/redact"
 )
 
-// sseWriter writes server-sent events and flushes each one.
+// sseWriter writes server-sent events. Events written with data are
+// flushed at once; events relayed from an upstream stream are written with
+// write and flushed when the relay is about to wait for the upstream
+// (flushBeforeRead), so that events that arrived together leave together:
+// one flush, and usually one TCP segment, instead of one per event.
 type sseWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	started bool
+	pending bool // written and not yet flushed
 	err     error
 }
 
@@ -37,14 +43,43 @@ func (s *sseWriter) start() {
 	s.w.WriteHeader(http.StatusOK)
 }
 
-func (s *sseWriter) data(b []byte) {
+// write writes one event and leaves it to be flushed.
+func (s *sseWriter) write(b []byte) {
 	if s.err != nil {
 		return
 	}
 	s.start()
-	if s.err = openai.WriteSSE(s.w, b); s.err == nil {
-		s.err = s.rc.Flush()
+	s.err = openai.WriteSSE(s.w, b)
+	s.pending = true
+}
+
+// flush sends what has been written.
+func (s *sseWriter) flush() {
+	if s.err != nil || !s.pending {
+		return
 	}
+	s.pending = false
+	s.err = s.rc.Flush()
+}
+
+// data writes one event and flushes it.
+func (s *sseWriter) data(b []byte) {
+	s.write(b)
+	s.flush()
+}
+
+// flushBeforeRead flushes the client's events before each read from the
+// upstream stream, which is where the relay would otherwise wait with
+// text that is ready held in the buffer. A read that the buffered events
+// satisfy never reaches it, so events parsed from one read share a flush.
+type flushBeforeRead struct {
+	r   io.Reader
+	sse *sseWriter
+}
+
+func (f flushBeforeRead) Read(p []byte) (int, error) {
+	f.sse.flush()
+	return f.r.Read(p)
 }
 
 func (s *sseWriter) chunk(c openai.ChatCompletionChunk) {
@@ -132,7 +167,7 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 	// In passthrough there is nothing to screen or restore: events are
 	// relayed without decoding.
 	relay := rq.s.cfg.Passthrough && vault == nil
-	err := openai.ParseSSE(resp.Body, func(ev openai.Event) error {
+	err := openai.ParseSSE(flushBeforeRead{resp.Body, sse}, func(ev openai.Event) error {
 		if ev.Done() {
 			sawDone = true
 			return nil
@@ -152,7 +187,7 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 			if !json.Valid(ev.Data) {
 				return errMalformedEvent
 			}
-			sse.data(ev.Data)
+			sse.write(ev.Data)
 			return sse.err
 		}
 		// The chunk's text is read without decoding the rest
@@ -231,17 +266,21 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 		// again with its new text, unless nothing is left to say.
 		switch {
 		case !changed:
-			sse.data(ev.Data)
+			sse.write(ev.Data)
 		case full == nil:
 			if b, keep := ct.Rewrite(); keep {
-				sse.data(b)
+				sse.write(b)
 			}
 		default:
 			for i := range full.Choices {
 				full.Choices[i].Delta.Content = texts[i].Content
 			}
 			if !emptyChunk(*full) {
-				sse.chunk(*full)
+				b, err := json.Marshal(*full)
+				if err != nil {
+					return err
+				}
+				sse.write(b)
 			}
 		}
 		return sse.err
