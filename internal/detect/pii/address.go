@@ -3,6 +3,7 @@ package pii
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
@@ -135,9 +136,14 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 		}
 		i = next
 		r.push(t)
-		if t.kind == kNum {
+		switch {
+		case t.kind == kNum:
 			sinceNumber = 0
-		} else {
+		case skip && t.kind == kLower && breaksAddress(text[t.start:t.end]):
+			// No match reads back past t (see breaksAddress): as far as
+			// matches go, the number before it is out of reach.
+			sinceNumber = 1 << 30
+		default:
 			sinceNumber++
 		}
 		var m span
@@ -148,7 +154,8 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 				m = matchPOBox(text, &r)
 			}
 		case t.kind == kCap || t.kind == kAllCaps:
-			if sinceNumber <= maxNumberBack && lookup(g, text[t.start:t.end])&fStreet != 0 {
+			// matchUS wants the street word on its line, after a space.
+			if sinceNumber <= maxNumberBack && t.gap&(gNewline|gComma|gSentence|gPunct) == 0 && lookup(g, text[t.start:t.end])&fStreet != 0 {
 				m = matchUS(text, g, &r)
 			}
 		}
@@ -177,10 +184,18 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 	return em.out
 }
 
-// restartBefore returns a point in a gap between words, at or after i,
-// with at least words words (runs of non-blank bytes holding an ASCII
-// letter or digit, each at least one token) between it and the run that
-// holds nd; i when there is none.
+// restartBefore returns where the scan may go on, with an empty ring, so
+// as to find every match that holds the number token at nd: a point in a
+// gap between words, at or after i, with at least words words (runs of
+// non-blank bytes holding an ASCII letter or digit, each at least one
+// token) between it and the run that holds nd, or the end of the last
+// word before that run that breaks every match (breaksAddress), whichever
+// comes later; i when there is neither.
+//
+// A run that opens with an ASCII letter after a blank opens a token (no
+// token holds a blank), so the token nextToken reads there is the one a
+// scan of every token meets, and its end is where that scan reads the next
+// gap from.
 func restartBefore(text string, i, nd, words int) int {
 	j := nd
 	for j > i && !isBlank(text[j-1]) {
@@ -195,6 +210,11 @@ func restartBefore(text string, i, nd, words int) int {
 			word = word || isAlnum(text[j-1])
 			j--
 		}
+		if j > i && 'a' <= text[j] && text[j] <= 'z' {
+			if t, _, _ := nextToken(text, j); t.kind == kLower && breaksAddress(text[t.start:t.end]) {
+				return t.end
+			}
+		}
 		if word {
 			if n++; n >= words && j > i {
 				return j - 1 // the blank before the run
@@ -203,6 +223,37 @@ func restartBefore(text string, i, nd, words int) int {
 	}
 	return i
 }
+
+// breaksAddress reports whether w, a kLower token, ends every match that
+// would read back past it: w is ASCII and, in any case, none of
+// addressLowerWords. Looking back, every match fails at such a word as it
+// fails at the start of the ring: matchUS and matchEU take lower-case words
+// only from connectors, euWords, "ul" and "al", matchPOBox only its
+// poBoxWords, and numberBefore and numbered only numbers and capitals.
+func breaksAddress(w string) bool {
+	for k := 0; k < len(w); k++ {
+		if w[k] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	_, ok := addressLowerWords.Get(w)
+	return !ok
+}
+
+// addressLowerWords are the words a match may hold in lower case (ASCII
+// case ignored, which only keeps more words).
+var addressLowerWords = func() *wordtab.Table[bool] {
+	m := map[string]bool{"ul": true, "al": true}
+	for _, set := range []map[string]bool{connectors, euWords} {
+		for w := range set {
+			m[w] = true
+		}
+	}
+	for _, w := range poBoxWords {
+		m[w] = true
+	}
+	return wordtab.New(m)
+}()
 
 func isBlank(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
@@ -276,17 +327,20 @@ func matchEU(text string, g *wordtab.Table[uint8], r *ring) span {
 		if !ok || !sameLine(after, t) {
 			return span{}
 		}
-		w := text[t.start:t.end]
-		var arr [maxWord * 2]byte
-		lw := string(lowerKey(arr[:0], w))
 		street := false
-		switch {
-		case k == 1 && euWords[lw] && t.kind == kLower:
-			street = true
-		case (t.kind == kCap || t.kind == kLower && (lw == "ul" || lw == "al")) && euOpeners[lw] && k >= 2:
-			street = true
-		case t.kind == kCap && k == 1 && hasEUSuffix(lw):
-			street = true
+		if t.kind == kCap || t.kind == kLower {
+			// Only these kinds can be street words: lower-case the word
+			// for the lists (in place, no string).
+			var arr [maxWord * 2]byte
+			lw := lowerKey(arr[:0], text[t.start:t.end])
+			switch {
+			case k == 1 && t.kind == kLower && has(euWordTab, lw):
+				street = true
+			case k >= 2 && (t.kind == kCap || string(lw) == "ul" || string(lw) == "al") && has(euOpenerTab, lw):
+				street = true
+			case k == 1 && t.kind == kCap && hasEUSuffix(lw):
+				street = true
+			}
 		}
 		if street {
 			start := t.start
@@ -295,7 +349,7 @@ func matchEU(text string, g *wordtab.Table[uint8], r *ring) span {
 			if b, ok := r.back(k + 1); ok && sameLine(t, b) {
 				if b.kind == kNum && b.digits == b.end-b.start && b.digits <= 6 {
 					start = b.start
-				} else if b.kind == kCap && lookup(gazetteer(), text[b.start:b.end])&fCommon == 0 && !euOpeners[strings.ToLower(text[b.start:b.end])] {
+				} else if b.kind == kCap && lookup(gazetteer(), text[b.start:b.end])&fCommon == 0 && !isEUOpener(text[b.start:b.end]) {
 					start = b.start
 				}
 			}
@@ -344,14 +398,38 @@ func numberBefore(r *ring, k int, t token) int {
 	return t.start
 }
 
-func hasEUSuffix(w string) bool {
+// hasEUSuffix reports whether the lower-cased word w ends in one of
+// euSuffixes, after at least three more bytes.
+func hasEUSuffix(w []byte) bool {
 	for _, s := range euSuffixes {
-		if len(w) > len(s)+2 && strings.HasSuffix(w, s) {
+		if len(w) > len(s)+2 && string(w[len(w)-len(s):]) == s {
 			return true
 		}
 	}
 	return false
 }
+
+// euOpenerTab and euWordTab are euOpeners and euWords for lookups of
+// lower-cased words.
+var (
+	euOpenerTab = wordtab.New(euOpeners)
+	euWordTab   = wordtab.New(euWords)
+)
+
+// has reports whether the lower-cased word w is in tab.
+func has(tab *wordtab.Table[bool], w []byte) bool {
+	_, ok := tab.GetBytes(w)
+	return ok
+}
+
+// isEUOpener reports whether w, in any case, is one of euOpeners.
+func isEUOpener(w string) bool {
+	var arr [maxWord * 2]byte
+	return has(euOpenerTab, lowerKey(arr[:0], w))
+}
+
+// poBoxWords are the words matchPOBox compares tokens with (any case).
+var poBoxWords = []string{"box", "po", "o", "p", "psc", "unit", "cmr"}
 
 // matchPOBox matches "PO Box 123" and "P.O. Box 123".
 func matchPOBox(text string, r *ring) span {

@@ -30,6 +30,10 @@ const (
 var (
 	gazOnce sync.Once
 	gaz     *wordtab.Table[uint8]
+	// nameFilter has nameBit(k) set for every key k of the gazetteer
+	// that is a first name or a surname (see mayBeName): 64 Kbit for
+	// some 2,200 names, so that about 3% of other words pass.
+	nameFilter [1 << 10]uint64
 )
 
 // extraCommon are capitalised words that open sentences or name things
@@ -92,9 +96,59 @@ func gazetteer() *wordtab.Table[uint8] {
 		add(strings.Fields(extraTitles), fTitle)
 		add(strings.Fields(streetAbbrevs), fStreet)
 		add(strings.Fields(unitWords), fUnit)
+		for w, f := range g {
+			if f&(fFirst|fLast) != 0 {
+				b := nameBit(w)
+				nameFilter[b>>6] |= 1 << (b & 63)
+			}
+		}
 		gaz = wordtab.New(g)
 	})
 	return gaz
+}
+
+// nameBit is the bit of nameFilter for word w: a hash of the whole word
+// with bit 5 of every byte set, which lowers ASCII letters as the
+// gazetteer's lookups do (and merges a few other bytes: more words pass,
+// none is missed).
+func nameBit(w string) uint {
+	h := uint64(len(w)) * 0xbf58476d1ce4e5b9
+	for len(w) > 0 {
+		var x uint64
+		n := min(len(w), 8)
+		for i := 0; i < n; i++ {
+			x |= uint64(w[i]|0x20) << (8 * i)
+		}
+		h = (h ^ x) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
+		w = w[n:]
+	}
+	return uint(h >> (64 - 16))
+}
+
+// mayBeName reports whether lookup(gazetteer(), w) may have fFirst or
+// fLast set: false only when it has neither. One load of nameFilter, for
+// the capitalised words that open sentences, most of which are no names.
+// Words with non-ASCII bytes, which lookup lowers rune by rune, always may.
+func mayBeName(w string) bool {
+	if len(w) == 0 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	has := func(w string) bool {
+		b := nameBit(w)
+		return nameFilter[b>>6]&(1<<(b&63)) != 0
+	}
+	if has(w) {
+		return true
+	}
+	// lookup's possessive: "Smith's" has the flags of "smith".
+	n := len(w)
+	return n > 2 && w[n-2] == '\'' && w[n-1]|0x20 == 's' && has(w[:n-2])
 }
 
 // lookup returns the flags of word w (any case).

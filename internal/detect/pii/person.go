@@ -86,13 +86,6 @@ var orgWords = map[string]bool{
 	"hotel": true, "hospital": true, "school": true, "church": true, "street": true, "road": true,
 }
 
-// particles may sit inside a name in lower case.
-var particles = map[string]bool{
-	"van": true, "von": true, "de": true, "da": true, "del": true, "della": true, "der": true,
-	"den": true, "di": true, "du": true, "le": true, "la": true, "bin": true, "ibn": true,
-	"al": true, "dos": true, "das": true, "ter": true, "af": true, "zu": true,
-}
-
 // Detect returns one finding per name.
 func (d *Person) Detect(text string) []detect.Finding { return d.detect(text, true) }
 
@@ -104,41 +97,81 @@ func (d *Person) detect(text string, skip bool) []detect.Finding {
 	em := newEmitter(IDPrefix+CatPerson, CatPerson, d.MinScore)
 	var run [maxRun + 2]token
 	n := 0
-	flush := func(next token, hasNext bool) {
-		if n > 0 {
-			d.evaluate(text, g, run[:n], next, hasNext, &em)
-		}
-		n = 0
-	}
 	for i := 0; i < len(text); {
 		if n == 0 && skip {
 			// Outside a run only a word that opens with a capital
 			// matters: step over the others without classifying them.
 			i = skipUncapitalised(text, i)
 		}
+		if n > 0 && skip {
+			// A word that opens with a small ASCII letter ends the run
+			// unless it is a particle, and is no capital, number or
+			// street word for placeFollows: evaluate the run without
+			// reading the word, and skip from its start (a token start
+			// is as good as a token end for skipUncapitalised).
+			w, gap := skipGap(text, i)
+			if w < len(text) && 'a' <= text[w] && text[w] <= 'z' && !(gap&^gPunct == 0 && mayBeParticle(text, w)) {
+				d.evaluate(text, g, run[:n], token{start: w, end: w, kind: kLower, gap: gap}, true, &em)
+				n = 0
+				i = w
+				continue
+			}
+		}
 		t, next, ok := nextToken(text, i)
 		if !ok {
 			break
 		}
 		i = next
-		word := text[t.start:t.end]
 		nameLike := t.kind == kCap || t.kind == kInitial || t.kind == kAllCaps
-		if n > 0 && t.kind == kLower && t.gap&^gPunct == 0 && particles[word] {
-			nameLike = true
-		}
-		if nameLike && n > 0 && n < len(run) && joins(text, run[n-1], t) {
-			run[n] = t
-			n++
-		} else {
-			flush(t, true)
+		if n == 0 {
 			if nameLike {
 				run[0] = t
 				n = 1
 			}
+			continue
+		}
+		if t.kind == kLower && t.gap&^gPunct == 0 && isParticle(text[t.start:t.end]) {
+			nameLike = true
+		}
+		if nameLike && n < len(run) && joins(text, run[n-1], t) {
+			run[n] = t
+			n++
+			continue
+		}
+		d.evaluate(text, g, run[:n], t, true, &em)
+		n = 0
+		if nameLike {
+			run[0] = t
+			n = 1
 		}
 	}
-	flush(token{}, false)
+	if n > 0 {
+		d.evaluate(text, g, run[:n], token{}, false, &em)
+	}
 	return em.out
+}
+
+// mayBeParticle reports whether the word at w, which opens with a small
+// ASCII letter, may be a particle: its first letters, up to the first
+// byte that is no small ASCII letter, are one.
+func mayBeParticle(text string, w int) bool {
+	e := w
+	for e < len(text) && e-w < 6 && 'a' <= text[e] && text[e] <= 'z' {
+		e++
+	}
+	return isParticle(text[w:e])
+}
+
+// isParticle reports whether w is one of the particles that may sit
+// inside a name in lower case ("van", "de", "bin"): a switch, cheaper than
+// a map for the lower-case word after every capital.
+func isParticle(w string) bool {
+	switch w {
+	case "van", "von", "de", "da", "del", "della", "der", "den", "di", "du", "le", "la",
+		"bin", "ibn", "al", "dos", "das", "ter", "af", "zu":
+		return true
+	}
+	return false
 }
 
 // joins reports whether t continues the run that ends with p: no line
@@ -157,6 +190,31 @@ func joins(text string, p, t token) bool {
 }
 
 func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, next token, hasNext bool, em *emitter) {
+	// Runs of one word that no flags make a name, decided before the
+	// lookup (the checks below come to the same for any flags).
+	// A run of one word keeps its start, so its cue is looked for once.
+	var cue, strong, cueDone bool
+	if len(run) == 1 {
+		switch t := run[0]; t.kind {
+		case kInitial:
+			return // a lone initial
+		case kAllCaps:
+			cue, strong = cueBefore(text, t.start)
+			cueDone = true
+			if !strong {
+				return // "LONDON", "ASAP"
+			}
+		case kCap:
+			// Without a cue or a speaker's ':', one word is only
+			// reported as a known first name or surname (name_first,
+			// name_last): most sentence openers are neither.
+			cue, strong = cueBefore(text, t.start)
+			cueDone = true
+			if !cue && !(t.end < len(text) && text[t.end] == ':') && !mayBeName(text[t.start:t.end]) {
+				return
+			}
+		}
+	}
 	var fa [maxRun + 2]uint8
 	flags := fa[:len(run)]
 	for k, t := range run {
@@ -203,7 +261,9 @@ func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, nex
 			end -= len("’") - 1
 		}
 	}
-	cue, strong := cueBefore(text, start)
+	if !cueDone {
+		cue, strong = cueBefore(text, start)
+	}
 	if run[0].kind == kAllCaps && !title && !strong {
 		return // "LONDON", "ASAP"
 	}
@@ -313,19 +373,18 @@ func isOrgWord(w string) bool {
 			return orgWords[strings.ToLower(w)] // rare
 		}
 	}
-	if len(w) > 16 {
-		return false
-	}
-	var arr [16]byte
-	return orgWords[string(lowerWindow(arr[:0], w, 0, len(w)))]
+	_, ok := orgWordTab.Get(w) // ASCII: case folded by the table
+	return ok
 }
+
+var orgWordTab = wordtab.New(orgWords)
 
 // cueBefore reports whether a name cue ends right before pos (after
 // spaces, ':', ',', '?' or a quote), and whether it is a strong one.
 func cueBefore(text string, pos int) (cue, strong bool) {
 	const window = 32
 	e := pos
-	for e > 0 && e > pos-8 && strings.IndexByte(" :,\t->?\"", text[e-1]) >= 0 {
+	for e > 0 && e > pos-8 && cueSep[text[e-1]] {
 		e--
 	}
 	from := max(0, e-window)
@@ -353,6 +412,14 @@ func cueBefore(text string, pos int) (cue, strong bool) {
 	return cue, false
 }
 
+// cueSep marks the bytes that may stand between a cue and the name: " :,\t->?\"".
+var cueSep = func() (t [256]bool) {
+	for _, c := range []byte(" :,\t->?\"") {
+		t[c] = true
+	}
+	return t
+}()
+
 // nameCueTable is nameCues, looked up with ASCII case ignored; maxCueLen
 // is the length of the longest.
 var (
@@ -365,8 +432,3 @@ var (
 		return n
 	}()
 )
-
-func strongCueBefore(text string, pos int) bool {
-	_, s := cueBefore(text, pos)
-	return s
-}

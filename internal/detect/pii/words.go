@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -38,39 +39,189 @@ type token struct {
 // lookup ever reads more than this many bytes.
 const maxWord = 64
 
+// tokClass classifies the ASCII bytes for nextToken's fast path, one load
+// per byte instead of a chain of branches. A gap byte holds the gap flag it
+// adds (0 for a blank); tWord marks a letter or digit and tHigh the bytes
+// of non-ASCII characters, which take the rune-by-rune path.
+const (
+	tWord = 1 << 6
+	tHigh = 1 << 7
+)
+
+var tokClass = func() (t [256]uint8) {
+	for c := range t {
+		b := byte(c)
+		switch {
+		case b >= utf8.RuneSelf:
+			t[c] = tHigh
+		case '0' <= b && b <= '9', 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z':
+			t[c] = tWord
+		case b == '\n':
+			t[c] = gNewline
+		case b == ' ', b == '\t', b == '\r':
+			t[c] = 0
+		case b == ',', b == ';':
+			t[c] = gComma
+		case b == '.', b == '!', b == '?', b == ':':
+			t[c] = gSentence
+		default:
+			t[c] = gPunct
+		}
+	}
+	return t
+}()
+
+// wordCount counts the ASCII letters and digits of a word in one addition
+// per byte: digits in bits 0-7, capitals in 8-15, small letters in 16-23
+// and letters in 24-31 (a word has fewer than 256 bytes: maxWord).
+var wordCount = func() (t [256]uint32) {
+	for c := range t {
+		switch b := byte(c); {
+		case '0' <= b && b <= '9':
+			t[c] = 1
+		case 'A' <= b && b <= 'Z':
+			t[c] = 1<<8 | 1<<24
+		case 'a' <= b && b <= 'z':
+			t[c] = 1<<16 | 1<<24
+		}
+	}
+	return t
+}()
+
 // nextToken returns the first word at or after i and the offset where the
 // scan goes on; ok is false at the end of the text. Words are runs of
 // letters and digits, with inner apostrophes and hyphens (O'Brien,
 // Jean-Luc); the text is walked rune by rune as utf8.DecodeRuneInString
 // does, so offsets always fall on its boundaries.
+//
+// ASCII is read through tokClass and wordCount; the first non-ASCII byte
+// hands the rest of the gap or word to the rune-by-rune loops, which carry
+// on with the same state. refNextToken (in the tests) is the plain
+// rune-by-rune definition this must agree with.
 func nextToken(text string, i int) (t token, next int, ok bool) {
+	i, gap := skipGap(text, i)
+	if i >= len(text) {
+		return token{}, i, false
+	}
+	t = token{start: i, gap: gap}
+	lim := min(len(text), i+maxWord)
+	// The word, eight bytes at a time while eight are left: the class
+	// masks of a load give the length of the ASCII letters and digits in
+	// it and their counts, without a branch per byte.
+	var digits, upper, lower int
+	lead := true // every byte so far is a digit
+	for i < lim {
+		if i+8 <= len(text) {
+			d, u, l := asciiClasses(load64(text, i))
+			n := 8 // the letters and digits from i
+			if stop := ^(d | u | l) & hi8; stop != 0 {
+				n = bits.TrailingZeros64(stop) >> 3
+			}
+			n = min(n, lim-i)
+			keep := uint64(1)<<(8*n) - 1 // n < 8 here, or all bytes
+			if n == 8 {
+				keep = ^uint64(0)
+			}
+			digits += bits.OnesCount64(d & keep)
+			upper += bits.OnesCount64(u & keep)
+			lower += bits.OnesCount64(l & keep)
+			if lead {
+				ld := bits.TrailingZeros64(^d&hi8) >> 3
+				if ld < n {
+					t.digits += ld
+					lead = false
+				} else {
+					t.digits += n
+				}
+			}
+			i += n
+			if n == 8 {
+				continue
+			}
+		} else if k := wordCount[text[i]]; k != 0 {
+			// The last few bytes of the text, one at a time.
+			switch {
+			case k == 1:
+				digits++
+				if lead {
+					t.digits++
+				}
+			case k&(1<<8) != 0:
+				upper, lead = upper+1, false
+			default:
+				lower, lead = lower+1, false
+			}
+			i++
+			continue
+		}
+		if i >= lim {
+			break
+		}
+		// i ends the ASCII letters and digits: a non-ASCII character,
+		// an inner mark or the end of the word.
+		if text[i] >= utf8.RuneSelf {
+			return wordRunes(text, t, i, digits, upper, lower, upper+lower, lead)
+		}
+		if !innerMark(text, t.start, i) {
+			break
+		}
+		lead = false
+		i++
+	}
+	letters := upper + lower
+	t.end = i
+	t.dot = i < len(text) && text[i] == '.'
+	first := text[t.start]
+	switch {
+	case t.digits > 0:
+		t.kind = kNum
+	case digits > 0:
+		// kOther
+	case letters == 1 && upper == 1:
+		t.kind = kInitial
+	case isUpperASCII(first) && lower > 0:
+		t.kind = kCap
+	case letters > 1 && upper == letters:
+		t.kind = kAllCaps
+	case 'a' <= first && first <= 'z':
+		t.kind = kLower
+	}
+	return t, i, true
+}
+
+// asciiClasses returns the masks of the bytes of x that are ASCII digits,
+// capitals and small letters: the high bit of each such byte set. Masking
+// to seven bits first keeps every addition inside its byte; non-ASCII
+// bytes are in none.
+func asciiClasses(x uint64) (digit, upper, lower uint64) {
+	m := x & lo7
+	digit = (m + 0x5050505050505050) &^ (m + 0x4646464646464646) &^ x & hi8 // '0'..'9'
+	upper = (m + 0x3f3f3f3f3f3f3f3f) &^ (m + 0x2525252525252525) &^ x & hi8 // 'A'..'Z'
+	lower = (m + 0x1f1f1f1f1f1f1f1f) &^ (m + 0x0505050505050505) &^ x & hi8 // 'a'..'z'
+	return digit, upper, lower
+}
+
+// skipGap returns the start of the first word at or after i (len(text)
+// when there is none) and the gap flags of what lies before it, from i on
+// (gStart when i is 0).
+func skipGap(text string, i int) (int, uint8) {
 	var gap uint8
 	if i == 0 {
 		gap |= gStart
 	}
 	newlines := 0
-	// Skip to the start of a word, noting the gap.
 	for i < len(text) {
-		b := text[i]
-		if b < utf8.RuneSelf {
-			if isAlnum(b) {
-				break
-			}
-			switch b {
-			case '\n':
-				gap |= gNewline
-				newlines++
-				if newlines > 1 {
+		c := tokClass[text[i]]
+		if c&tWord != 0 {
+			break
+		}
+		if c&tHigh == 0 {
+			if c == gNewline {
+				if newlines++; newlines > 1 {
 					gap |= gBlank
 				}
-			case ' ', '\t', '\r':
-			case ',', ';':
-				gap |= gComma
-			case '.', '!', '?', ':':
-				gap |= gSentence
-			default:
-				gap |= gPunct
 			}
+			gap |= c
 			i++
 			continue
 		}
@@ -85,36 +236,32 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 		}
 		i += w
 	}
-	if i >= len(text) {
-		return token{}, i, false
-	}
-	t = token{start: i, gap: gap}
-	var first rune
-	upper, lower, letters, digits := 0, 0, 0, 0
-	leadDigits := true
+	return i, gap
+}
+
+// wordRunes finishes the word t that nextToken started, from i on, rune by
+// rune, with the counts so far; lead is whether every character before i
+// was a digit.
+func wordRunes(text string, t token, i, digits, upper, lower, letters int, lead bool) (token, int, bool) {
 	for i < len(text) && i-t.start < maxWord {
 		b := text[i]
 		if b < utf8.RuneSelf {
-			// ASCII, the common case, by table.
 			switch k := class[b]; {
 			case k&cDigit != 0:
 				digits++
-				if leadDigits {
+				if lead {
 					t.digits++
 				}
 			case k&(cUpper|cLower) != 0:
-				leadDigits = false
+				lead = false
 				letters++
-				if letters == 1 && digits == 0 {
-					first = rune(b)
-				}
 				if k&cUpper != 0 {
 					upper++
 				} else {
 					lower++
 				}
 			case innerMark(text, t.start, i):
-				leadDigits = false
+				lead = false
 			default:
 				goto end
 			}
@@ -125,15 +272,12 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 		switch {
 		case unicode.IsDigit(r):
 			digits++
-			if leadDigits {
+			if lead {
 				t.digits++
 			}
 		case unicode.IsLetter(r):
-			leadDigits = false
+			lead = false
 			letters++
-			if letters == 1 && digits == 0 {
-				first = r
-			}
 			switch {
 			case unicode.IsUpper(r):
 				upper++
@@ -141,7 +285,7 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 				lower++
 			}
 		case innerQuote(text, t.start, i, r, w):
-			leadDigits = false
+			lead = false
 		default:
 			goto end
 		}
@@ -149,8 +293,11 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 	}
 end:
 	t.end = i
-	if i < len(text) && text[i] == '.' {
-		t.dot = true
+	t.dot = i < len(text) && text[i] == '.'
+	// With no digit at all, the word opens with a letter.
+	var first rune
+	if digits == 0 && letters > 0 {
+		first, _ = utf8.DecodeRuneInString(text[t.start:])
 	}
 	switch {
 	case digits > 0 && t.digits > 0:

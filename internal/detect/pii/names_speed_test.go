@@ -1,0 +1,146 @@
+package pii
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/brianvoe/gofakeit/v7/data"
+
+	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/detecttest"
+)
+
+// realTexts are the messages of internal/detect/builtin's "real" speed
+// corpus (Presidio's synthetic documents, BIPIA contexts, XSTest prompts and
+// GPT-4 answers), or nil when ../shared/data is absent.
+func realTexts(tb testing.TB) []string {
+	tb.Helper()
+	dir := detecttest.DataDir()
+	if _, err := os.Stat(filepath.Join(dir, "bipia")); err != nil {
+		return nil
+	}
+	var out []string
+	b, err := os.ReadFile(filepath.Join(dir, "presidio-research-synth-pii", "synth_dataset_v2.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var docs []struct {
+		Text string `json:"full_text"`
+	}
+	if err := json.Unmarshal(b, &docs); err != nil {
+		tb.Fatal(err)
+	}
+	for _, d := range docs {
+		out = append(out, d.Text)
+	}
+	for _, name := range []string{"email/test.jsonl", "table/test.jsonl", "code/test.jsonl"} {
+		out = append(out, detecttest.BIPIAContexts(tb, name)...)
+	}
+	for _, f := range []struct{ path, col string }{
+		{filepath.Join(dir, "xstest", "xstest_prompts.csv"), "prompt"},
+		{filepath.Join(dir, "xstest", "model_completions", "xstest_v2_completions_gpt4.csv"), "completion"},
+	} {
+		r, err := os.Open(f.path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		recs, err := csv.NewReader(r).ReadAll()
+		r.Close()
+		if err != nil {
+			tb.Fatalf("%s: %v", f.path, err)
+		}
+		k := -1
+		for i, h := range recs[0] {
+			if h == f.col {
+				k = i
+			}
+		}
+		if k < 0 {
+			tb.Fatalf("%s: no column %q", f.path, f.col)
+		}
+		for _, rec := range recs[1:] {
+			out = append(out, rec[k])
+		}
+	}
+	return out
+}
+
+// BenchmarkNamesReal runs the word-based detectors on the real messages.
+func BenchmarkNamesReal(b *testing.B) {
+	texts := realTexts(b)
+	if texts == nil {
+		b.Skip("no shared data")
+	}
+	size := 0
+	for _, s := range texts {
+		size += len(s)
+	}
+	for _, d := range []detect.Detector{NewPerson(), NewAddress()} {
+		b.Run(d.ID(), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				for _, s := range texts {
+					d.Detect(s)
+				}
+			}
+		})
+	}
+}
+
+// TestNamesRealSkips compares the fast paths of the word-based detectors
+// with their references on the real messages.
+func TestNamesRealSkips(t *testing.T) {
+	texts := realTexts(t)
+	if texts == nil {
+		t.Skip("no shared data")
+	}
+	for _, d := range []skipper{NewPerson(), NewAddress(), &Person{}, &Address{}} {
+		for _, s := range texts {
+			if fast, slow := d.detect(s, true), d.detect(s, false); !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%T on %q: fast path %v, reference %v", d, s, fast, slow)
+			}
+		}
+	}
+}
+
+// TestMayBeName checks the filter in front of the gazetteer: every first
+// name and surname, in any case and possessive, may be one.
+func TestMayBeName(t *testing.T) {
+	g := gazetteer()
+	names := 0
+	for _, list := range [][]string{data.Person["first"], data.Person["middle"], data.Person["last"]} {
+		for _, w := range list {
+			for _, v := range []string{w, strings.ToUpper(w), strings.ToLower(w), w + "'s", w + "'S"} {
+				if lookup(g, v)&(fFirst|fLast) != 0 {
+					names++
+					if !mayBeName(v) {
+						t.Fatalf("mayBeName(%q) = false, but lookup has flags %b", v, lookup(g, v))
+					}
+				}
+			}
+		}
+	}
+	if names < 5000 {
+		t.Fatalf("only %d name forms checked", names)
+	}
+	// The filter turns most other words away.
+	passed, words := 0, 0
+	for _, list := range data.Word {
+		for _, w := range list {
+			if lookup(g, w)&(fFirst|fLast) == 0 {
+				words++
+				if mayBeName(w) {
+					passed++
+				}
+			}
+		}
+	}
+	if passed*10 > words {
+		t.Errorf("mayBeName passes %d of %d words that are no names", passed, words)
+	}
+}
