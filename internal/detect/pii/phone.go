@@ -18,7 +18,8 @@ import (
 // metadata of github.com/nyaruka/phonenumbers: an international number
 // ('+' or "00") must be valid for its country calling code; a national one
 // must be valid in one of Regions, tried in order (North America and the UK
-// first). Context cues before or just after the number ("phone", "call",
+// first). The library's patterns are compiled once into automata
+// (phonemeta.go) that answer exactly as the library does. Context cues before or just after the number ("phone", "call",
 // "mobile", "fax", ...) raise the score; a valid number in a region other
 // than North America or the UK needs one to reach DefaultMinScore, and so
 // does a plain run of digits with no grouping.
@@ -59,6 +60,7 @@ type region struct {
 	// digits may be valid here (all bits for a region whose lengths the
 	// library does not tell, see regionsMeta).
 	lengths uint32
+	plan    *numberPlan // the region's compiled patterns (phonemeta.go)
 }
 
 var (
@@ -73,7 +75,7 @@ func regionsMeta() []region {
 			if cc == 0 {
 				continue
 			}
-			regionMeta = append(regionMeta, region{r, int32(cc), phonenumbers.GetNddPrefixForRegion(r, true), possibleLengths(r, int32(cc))})
+			regionMeta = append(regionMeta, region{r, int32(cc), phonenumbers.GetNddPrefixForRegion(r, true), possibleLengths(r, int32(cc)), newNumberPlan(r, int32(cc), maxPlanStates)})
 		}
 	})
 	return regionMeta
@@ -92,8 +94,15 @@ func (d *Phone) detect(text string, skip bool) []detect.Finding {
 	em := newEmitter(IDPrefix+CatPhone, CatPhone, d.MinScore)
 	regs := regionsMeta()
 	budget := maxValidations
-	var nb *numBuf // made at the first candidate
+	// The byte-by-byte reference path validates with the library itself,
+	// so that comparing it with the fast path (checkSkips, FuzzDetect) also
+	// compares the compiled plans with the library.
+	var nb *numBuf
+	if !skip {
+		nb = new(numBuf)
+	}
 	var digits [20]byte
+	var cand phoneCand
 	for i := 0; i < len(text); {
 		c := text[i]
 		start := i
@@ -102,11 +111,9 @@ func (d *Phone) detect(text string, skip bool) []detect.Finding {
 		case c == '(' && i+1 < len(text) && isDigit(text[i+1]):
 		case isDigit(c):
 		default:
-			// A candidate starts at a digit or at most two bytes before
-			// one ("+ 44 ...").
 			i++
 			if skip {
-				i = max(i, indexDigit(text, i)-2)
+				i = nextPhoneStart(text, i)
 			}
 			continue
 		}
@@ -117,19 +124,46 @@ func (d *Phone) detect(text string, skip bool) []detect.Finding {
 			}
 			continue
 		}
-		cand, next := readPhone(text, start, digits[:0])
-		i = next
+		cand.digits, i = readPhone(text, start, digits[:0], &cand)
 		if cand.end <= start {
 			i = start + 1
 			continue
 		}
-		if nb == nil {
-			nb = new(numBuf)
+		if score, ev := d.score(text, &cand, regs, &budget, nb); ev != "" {
+			em.add(min(score, 0.99), cand.start, cand.end, ev)
 		}
-		score, ev := d.score(text, cand, regs, &budget, nb)
-		em.add(min(score, 0.99), cand.start, cand.end, ev)
 	}
 	return em.out
+}
+
+// nextPhoneStart returns the first offset at or after i where a candidate
+// may start, or len(text): a candidate starts at a digit, at a '+' or '('
+// just before one, or at a '+' two bytes before one with a space between
+// ("+ 44 ..."). No byte before the next digit d can start one except those
+// at d-1 and d-2, so the scan's byte-by-byte cases fire nowhere else.
+func nextPhoneStart(text string, i int) int {
+	d := i
+	// digitBytes marks exactly the digit bytes (no carries cross bytes),
+	// so the lowest mark is the first digit.
+	for ; d+8 <= len(text); d += 8 {
+		if m := digitBytes(load64(text, d)); m != 0 {
+			d += bits.TrailingZeros64(m) >> 3
+			goto found
+		}
+	}
+	for ; d < len(text) && !isDigit(text[d]); d++ {
+	}
+	if d == len(text) {
+		return d
+	}
+found:
+	switch {
+	case d-2 >= i && text[d-2] == '+' && text[d-1] == ' ':
+		return d - 2
+	case d-1 >= i && (text[d-1] == '+' || text[d-1] == '('):
+		return d - 1
+	}
+	return d
 }
 
 // phoneCand is a candidate phone number.
@@ -148,10 +182,15 @@ const (
 	maxPhoneLen    = 32
 )
 
-// readPhone reads a candidate at s and returns it with the offset where the
-// scan goes on. The candidate is empty when the run is not phone-shaped.
-func readPhone(text string, s int, buf []byte) (phoneCand, int) {
-	c := phoneCand{start: s, digits: buf}
+// readPhone reads a candidate at s into c, its digits appended to buf, and
+// returns them with the offset where the scan goes on; the caller sets
+// c.digits. The candidate is empty when the run is not phone-shaped. (c is
+// filled in place because the struct is large and this runs for every run
+// of digits; the digits are returned rather than stored through c so that
+// buf, an array of the caller, stays on its stack.)
+func readPhone(text string, s int, buf []byte, c *phoneCand) ([]byte, int) {
+	*c = phoneCand{start: s}
+	digits := buf
 	i := s
 	if text[i] == '+' {
 		c.intl = true
@@ -171,8 +210,8 @@ func readPhone(text string, s int, buf []byte) (phoneCand, int) {
 		case isDigit(b):
 			c.seps |= pending
 			pending = 0
-			if len(c.digits) <= maxPhoneDigits {
-				c.digits = append(c.digits, b)
+			if len(digits) <= maxPhoneDigits {
+				digits = append(digits, b)
 			}
 			group++
 			sepRun = 0
@@ -218,7 +257,8 @@ done:
 		for i < len(text) && isDigit(text[i]) {
 			i++
 		}
-		return phoneCand{}, i
+		*c = phoneCand{}
+		return nil, i
 	}
 	next := i
 	c.end = end
@@ -226,7 +266,8 @@ done:
 	if e := extensionAt(text, end); e > end {
 		c.end, next = e, e
 	} else if wordAfter(text, end) || end+1 < len(text) && text[end] == ':' && isDigit(text[end+1]) {
-		return phoneCand{}, next // runs into a word, or a time of day
+		*c = phoneCand{}
+		return nil, next // runs into a word, or a time of day
 	}
 	// Close a parenthesis left open only if it is the one just after the
 	// last digit: "(555) 123-4567" is complete at the last digit.
@@ -236,17 +277,17 @@ done:
 	if s+1 < len(text) && text[s] == '(' && !closes(text, s, c.end) {
 		c.start = s + 1 // unbalanced opening parenthesis
 	}
-	if !c.intl && len(c.digits) >= 2 && c.digits[0] == '0' && c.digits[1] == '0' {
+	if !c.intl && len(digits) >= 2 && digits[0] == '0' && digits[1] == '0' {
 		c.intl = true
-		c.digits = c.digits[2:]
+		digits = digits[2:]
 	}
 	if c.intl {
 		if k := indexOf(text[s:c.end], "(0)"); k >= 0 {
 			c.trunkZero = true
-			c.digits = removeTrunkZero(c.digits, countDigits(text[s:s+k]))
+			digits = removeTrunkZero(digits, countDigits(text[s:s+k]))
 		}
 	}
-	return c, max(next, s+1)
+	return digits, max(next, s+1)
 }
 
 // sepSet is a set of the separators ' ', '-', '.', '/'.
@@ -334,8 +375,10 @@ func removeTrunkZero(d []byte, at int) []byte {
 	return d
 }
 
-// score validates a candidate and returns its score and evidence.
-func (d *Phone) score(text string, c phoneCand, regs []region, budget *int, nb *numBuf) (float64, string) {
+// score validates a candidate and returns its score and evidence ("" for
+// none). It validates with the library through nb, or with the compiled
+// plans when nb is nil.
+func (d *Phone) score(text string, c *phoneCand, regs []region, budget *int, nb *numBuf) (float64, string) {
 	n := len(c.digits)
 	if n < 7 || n > 15 {
 		return 0, ""
@@ -412,24 +455,40 @@ func possibleLengths(r string, cc int32) uint32 {
 }
 
 // validIntl reports whether digits, written after '+', are a valid number
-// for their country calling code.
+// for their country calling code: the first one to three digits that are a
+// calling code the library knows, the rest the national significant
+// number. A nil b validates with the compiled plans, otherwise b asks the
+// library.
 func (b *numBuf) validIntl(digits []byte) bool {
+	cc := 0
 	for l := 1; l <= 3 && l < len(digits); l++ {
-		cc, _ := strconv.Atoi(string(digits[:l]))
-		if phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
+		// digits[:l] read as a number, as strconv.Atoi would ("01" is 1).
+		cc = cc*10 + int(digits[l-1]-'0')
+		if !knownCallingCodes()[cc] {
 			continue
 		}
-		num := b.national(int32(cc), digits[l:])
-		if num != nil && phonenumbers.IsValidNumber(num) {
-			return true
+		if b == nil {
+			return validIntlNSN(cc, digits[l:])
 		}
-		return false
+		num := b.national(int32(cc), digits[l:])
+		return num != nil && phonenumbers.IsValidNumber(num)
 	}
 	return false
 }
 
+// knownCallingCodes marks the calling codes below 1000 the library has
+// regions for (GetRegionCodeForCountryCode is not UNKNOWN_REGION).
+var knownCallingCodes = sync.OnceValue(func() *[1000]bool {
+	var known [1000]bool
+	for cc := range known {
+		known[cc] = phonenumbers.GetRegionCodeForCountryCode(cc) != phonenumbers.UNKNOWN_REGION
+	}
+	return &known
+})
+
 // validNational reports whether digits, written as a national number, are
-// valid in region r, with or without its trunk prefix.
+// valid in region r, with or without its trunk prefix. A nil b validates
+// with r's compiled plan, otherwise b asks the library.
 func (b *numBuf) validNational(digits []byte, r region) bool {
 	nsn := digits
 	if r.ndd != "" && len(nsn) > len(r.ndd) && string(nsn[:len(r.ndd)]) == r.ndd {
@@ -439,6 +498,10 @@ func (b *numBuf) validNational(digits []byte, r region) bool {
 	}
 	if len(nsn) >= 32 || r.lengths&(1<<len(nsn)) == 0 {
 		return false
+	}
+	if b == nil {
+		ok, _ := r.plan.valid(nsn)
+		return ok
 	}
 	num := b.national(r.cc, nsn)
 	return num != nil && phonenumbers.IsValidNumberForRegion(num, r.code)
