@@ -278,8 +278,32 @@ func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *r
 		rq.fail(w, http.StatusBadGateway, "upstream answer was cut off: "+err.Error(), "upstream_error")
 		return
 	}
-	var cc openai.ChatCompletion
-	if err := json.Unmarshal(raw, &cc); err != nil {
+	// The choices' text is read without decoding the rest; the completion
+	// is decoded whole only when its shape is unusual or the gateway has
+	// to change it.
+	var cc *openai.ChatCompletion
+	decode := func() bool {
+		if cc != nil {
+			return true
+		}
+		cc = &openai.ChatCompletion{}
+		if err := json.Unmarshal(raw, cc); err != nil {
+			rq.fail(w, http.StatusBadGateway, "upstream answer is not a chat completion: "+err.Error(), "upstream_error")
+			return false
+		}
+		return true
+	}
+	texts, err := openai.CompletionTexts(raw)
+	switch {
+	case errors.Is(err, openai.ErrChunkShape):
+		if !decode() {
+			return
+		}
+		texts = make([]string, len(cc.Choices))
+		for i := range cc.Choices {
+			texts[i] = cc.Choices[i].Message.Text()
+		}
+	case err != nil:
 		rq.fail(w, http.StatusBadGateway, "upstream answer is not a chat completion: "+err.Error(), "upstream_error")
 		return
 	}
@@ -287,23 +311,28 @@ func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *r
 	if !rq.s.cfg.Passthrough {
 		_, sp = rq.stage(rq.ctx, spanOutputScreen)
 	}
-	changed := false
-	for i := range cc.Choices {
-		ch := &cc.Choices[i]
-		text := ch.Message.Text()
+	// What changes in which choice: restored redactions, or a refusal.
+	type edit struct {
+		i       int
+		text    string
+		clauses []string
+	}
+	var edits []edit
+	for i, text := range texts {
+		restored := false
 		if vault != nil {
-			if restored := vault.restore(text); restored != text {
-				text, changed = restored, true
-				ch.Message.Content = openai.TextContent(text)
+			if r := vault.restore(text); r != text {
+				text, restored = r, true
 			}
 		}
 		rq.out.OutputTexts = append(rq.out.OutputTexts, text)
 		fs := rq.screenOutput(text, 0, 0, i)
-		if clauses := blockedClauses(rq.app.policy, fs); len(clauses) > 0 {
-			ch.Message.Content = openai.TextContent(refusalText(clauses, rq.s.deps.Spec.Version))
-			ch.FinishReason = openai.FinishContentFilter
+		clauses := blockedClauses(rq.app.policy, fs)
+		if len(clauses) > 0 {
 			rq.escalate(policy.Block, clauses, w)
-			changed = true
+		}
+		if restored || len(clauses) > 0 {
+			edits = append(edits, edit{i, text, clauses})
 		}
 	}
 	rq.out.Latencies.Output = rq.s.deps.Now().Sub(upDone)
@@ -312,11 +341,23 @@ func (rq *request) complete(w http.ResponseWriter, resp *http.Response, vault *r
 		sp.SetAttributes(attrFindings.Int(len(rq.out.Output)), attrAction.String(string(rq.out.Action)))
 		sp.End()
 	}
-	if changed {
-		writeJSON(w, http.StatusOK, cc)
+	if len(edits) == 0 {
+		writeRaw(w, http.StatusOK, raw)
 		return
 	}
-	writeRaw(w, http.StatusOK, raw)
+	if !decode() {
+		return
+	}
+	for _, e := range edits {
+		ch := &cc.Choices[e.i]
+		if len(e.clauses) > 0 {
+			ch.Message.Content = openai.TextContent(refusalText(e.clauses, rq.s.deps.Spec.Version))
+			ch.FinishReason = openai.FinishContentFilter
+		} else {
+			ch.Message.Content = openai.TextContent(e.text)
+		}
+	}
+	writeJSON(w, http.StatusOK, cc)
 }
 
 // maxAnswerBytes bounds a non-streamed upstream answer.
