@@ -184,7 +184,7 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 		if relay {
 			// Nothing is screened or held back: the event goes on as it
 			// came, once it is known to be JSON.
-			if !json.Valid(ev.Data) {
+			if !openai.Valid(ev.Data) {
 				return errMalformedEvent
 			}
 			sse.write(ev.Data)

@@ -81,8 +81,8 @@ func DecodeConversation(data []byte) (*Conversation, error) {
 	// it, as editors show them.
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	// Report whichever comes first: a syntax error or too deep a nesting.
-	synOff, synErr := checkSyntax(data)
-	if deep := checkDepth(data, MaxDepth); deep >= 0 && (synErr == nil || deep < synOff) {
+	deep, synOff, synErr := checkSyntaxDepth(data, MaxDepth)
+	if deep >= 0 && (synErr == nil || deep < synOff) {
 		line, col := position(data, deep)
 		return nil, &DecodeError{Line: line, Col: col, Msg: fmt.Sprintf("nesting deeper than %d levels", MaxDepth)}
 	}

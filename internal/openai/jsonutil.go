@@ -154,9 +154,28 @@ func unquote(s []byte) (string, error) {
 // checkSyntax reports the first syntax error in data with its byte offset,
 // or -1 and nil when data is one well-formed JSON value.
 func checkSyntax(data []byte) (int, error) {
-	if json.Valid(data) {
+	if ok, _ := scanValid(data, maxNesting); ok {
 		return -1, nil
 	}
+	return syntaxError(data)
+}
+
+// checkSyntaxDepth is checkSyntax and checkDepth(data, maxDepth) together,
+// in one pass over valid data. Invalid data takes the slow path: both
+// checks as they were, so that which error is reported, and where, does
+// not change.
+func checkSyntaxDepth(data []byte, maxDepth int) (deep, synOff int, synErr error) {
+	ok, deep := scanValid(data, maxDepth)
+	if ok {
+		return deep, -1, nil
+	}
+	synOff, synErr = syntaxError(data)
+	return checkDepth(data, maxDepth), synOff, synErr
+}
+
+// syntaxError returns the syntax error encoding/json reports for data,
+// which scanValid rejected, and the offset of the offending byte.
+func syntaxError(data []byte) (int, error) {
 	var raw json.RawMessage
 	err := json.Unmarshal(data, &raw)
 	var se *json.SyntaxError
@@ -174,7 +193,9 @@ func checkSyntax(data []byte) (int, error) {
 
 // checkDepth returns the offset of the first bracket that opens a level
 // deeper than maxDepth, or -1. It only counts brackets outside strings, so it
-// is safe on malformed input.
+// is safe on malformed input. On valid input scanValid finds the same
+// offset in its own pass (checkSyntaxDepth); this is the second pass for
+// invalid input, where the offsets must stay as they were.
 func checkDepth(data []byte, maxDepth int) int {
 	depth := 0
 	inString, escaped := false, false

@@ -92,8 +92,8 @@ var responsesTranslated = keySet("model", "input", "instructions", "tools", "too
 // tools (web_search, file_search, ...) and other item or part types.
 func DecodeResponsesRequest(data []byte) (*ResponsesRequest, error) {
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
-	synOff, synErr := checkSyntax(data)
-	if deep := checkDepth(data, MaxDepth); deep >= 0 && (synErr == nil || deep < synOff) {
+	deep, synOff, synErr := checkSyntaxDepth(data, MaxDepth)
+	if deep >= 0 && (synErr == nil || deep < synOff) {
 		line, col := position(data, deep)
 		return nil, &DecodeError{Line: line, Col: col, Msg: fmt.Sprintf("nesting deeper than %d levels", MaxDepth)}
 	}
