@@ -13,6 +13,12 @@
 #   BEFORE=/path/to/modelspec   an older build, as modelspec-full-before
 #   VARIANTS=1                  modelspec-full-nolog (decision_log: none) and
 #                               modelspec-full-noprompt (prompt: none)
+# A peer in the same run, for the "5x Portkey" target:
+#   PORTKEY=/path/to/start-server.js   the Portkey gateway (npm
+#       @portkey-ai/gateway; `npm install --prefix /tmp/portkey
+#       @portkey-ai/gateway@1.15.2` puts it in
+#       /tmp/portkey/node_modules/@portkey-ai/gateway/build/start-server.js),
+#       routed to the same fake upstream with its x-portkey-* headers
 #
 # Writes to bench/out/: gateway-report.md and gateway-stream-report.md (the
 # load driver's tables), gateway-ratios.md (each target against minproxy,
@@ -71,8 +77,12 @@ if [ -n "${VARIANTS:-}" ]; then
   gateway modelspec-full-nolog 18103 false none rules "$bin/modelspec"
   gateway modelspec-full-noprompt 18104 false sqlite none "$bin/modelspec"
 fi
+if [ -n "${PORTKEY:-}" ]; then
+  node "$PORTKEY" --port=18200 > "$bin/portkey.log" 2>&1 & pids+=($!); echo $! > "$bin/portkey.pid"
+  ports+=(18200)
+fi
 for port in "${ports[@]}"; do
-  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
 # targets BODY_FILE: every target, each sending the same body (the load
@@ -87,6 +97,10 @@ targets() {
     printf ',\n  {"name": "%s", "url": "http://127.0.0.1:%s/v1/chat/completions", "headers": {"Authorization": "Bearer %s"}, "pid_file": "%s"%s}' \
       "${g% *}" "${g#* }" "$key" "$bin/${g% *}.pid" "$body"
   done
+  if [ -n "${PORTKEY:-}" ]; then
+    printf ',\n  {"name": "portkey", "url": "http://127.0.0.1:18200/v1/chat/completions", "headers": {"Authorization": "Bearer sk-bench", "x-portkey-provider": "openai", "x-portkey-custom-host": "http://127.0.0.1:18080/v1"}, "pid_file": "%s"%s}' \
+      "$bin/portkey.pid" "$body"
+  fi
   printf '\n]}\n'
 }
 
