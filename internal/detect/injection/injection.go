@@ -11,8 +11,10 @@
 // a sentence holding one of its trigger words, and either only when the
 // sentence holds a word the rule needs. An attempt reads a bounded window and
 // usually stops after a few bytes, so the detector is linear in the length of
-// the text, and benign text costs little more than one pass and a map lookup
-// per word.
+// the text, and benign text costs little more than one pass and a table
+// lookup per word. Before a pattern runs, literal filters derived from it
+// (literal.go) turn away most attempts that cannot match, and sentences
+// whose candidate rules cannot reach MinScore are not tried at all.
 //
 // Each sentence yields at most one finding, spanning the sentence. Its score
 // combines the rules that matched (see combine) and its evidence names the
@@ -26,6 +28,7 @@ package injection
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"slices"
@@ -88,17 +91,31 @@ const maxPooled = 1 << 20
 // Detect returns one finding per sentence or line that carries an injected
 // instruction, with the span of that sentence or line in text.
 func (d *Detector) Detect(text string) []detect.Finding {
-	rs := compiled()
+	return d.detect(compiled(), (*state).scan, text)
+}
+
+// detect is Detect with the rule set and the scan given: the tests run it
+// with the reference ones (scanReference, and rules without the literal
+// filters) to check the fast paths against them.
+func (d *Detector) detect(rs *ruleSet, scan func(*state, []byte, func(segment, []occurrence)), text string) []detect.Finding {
 	st := pool.Get().(*state)
 	st.rs = rs
 	st.text.Reset(text)
 	n := st.text.Norm
 	var out []detect.Finding
-	st.scan(n, func(seg segment, occ []occurrence) {
-		if d.MinScore > 0 && rs.bound(seg, occ) < d.MinScore-1e-9 {
-			return // no combination of the rules it could match reaches MinScore
+	scan(st, n, func(seg segment, occ []occurrence) {
+		// No combination of the rules it could match reaches MinScore:
+		// first counting every sentence rule its words trigger, then
+		// only those sentenceRules lets through, which costs a lookup.
+		triggered := seg.sentence & (seg.needs | rs.noNeeds)
+		if d.MinScore > 0 && rs.bound(seg, occ, triggered) < d.MinScore-1e-9 {
+			return
 		}
-		h, ok := rs.evaluate(n, seg, occ)
+		sent := rs.sentenceRules(n, seg)
+		if d.MinScore > 0 && sent != triggered && rs.bound(seg, occ, sent) < d.MinScore-1e-9 {
+			return
+		}
+		h, ok := rs.evaluate(n, seg, occ, sent, d.MinScore)
 		if !ok || h.score < d.MinScore {
 			return
 		}
@@ -142,10 +159,38 @@ func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 	}
 	for i := 0; i <= len(n); {
 		if i < len(n) && wordByte[n[i]] {
-			j := i + 1
-			for j < len(n) && wordByte[n[j]] {
-				j++
+			// Most words are shorter than 16 bytes: the bytes read here
+			// to find the word's end are then the word itself, packed as
+			// the index wants it. Words that lookup would trim or look
+			// up twice (quotes around them, a possessive "'s") take the
+			// general path.
+			lo, hi := load8(n, i), uint64(0)
+			k := wordRun8(lo) // >= 1
+			if k == 8 {
+				hi = load8(n, i+8)
+				k += wordRun8(hi)
 			}
+			if k < 16 {
+				if k < 8 {
+					lo &= 1<<(8*k) - 1
+				} else {
+					hi &= 1<<(8*(k-8)) - 1
+				}
+				if !hasQuote(lo) && (k <= 8 || !hasQuote(hi)) { // (zero lanes past the word hold none)
+					if st.rs.index.MayHold(lo, hi) {
+						if e := st.rs.index.FindPacked(lo, hi, k); e != nil {
+							seg.sentence |= e.sentence
+							seg.needs |= e.needs
+							if e.anchor != 0 {
+								st.occ = append(st.occ, occurrence{i, e.anchor})
+							}
+						}
+					}
+					i += k
+					continue
+				}
+			}
+			j := wordEnd(n, i+k)
 			st.lookup(&seg, n, i, j)
 			i = j
 			continue
@@ -153,6 +198,10 @@ func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 		var c byte = '\n'
 		if i < len(n) {
 			c = n[i]
+			if breakKind[c] == 0 {
+				i++ // a space or other punctuation
+				continue
+			}
 		}
 		switch {
 		case c == '\n':
@@ -181,6 +230,70 @@ var wordByte = func() (w [256]bool) {
 	return w
 }()
 
+// load8 returns the eight bytes of n from i, first byte lowest, with
+// zeros for those past the end.
+func load8(n []byte, i int) uint64 {
+	if i+8 <= len(n) {
+		return binary.LittleEndian.Uint64(n[i:])
+	}
+	var x uint64
+	for q := i; q < len(n); q++ {
+		x |= uint64(n[q]) << (8 * (q - i))
+	}
+	return x
+}
+
+// breakKind is 1 for the bytes that may end a sentence or line: '\n',
+// '.', '!' and '?'.
+var breakKind = func() (k [256]uint8) {
+	k['\n'], k['.'], k['!'], k['?'] = 1, 1, 1, 1
+	return k
+}()
+
+// hasQuote reports whether one of the eight bytes of x is an apostrophe.
+func hasQuote(x uint64) bool {
+	t := x ^ '\''*lanes1 // zero in the lanes holding a quote
+	return ^(t&^lanes8+0x7f*lanes1|t)&lanes8 != 0
+}
+
+// wordEnd returns the end of the run of word bytes (wordByte) that
+// starts at or before i: the first byte from i on that is not one, or
+// len(n). It tests eight bytes at a time (see wordRun8), instead of taking
+// a hard-to-predict branch at each byte.
+func wordEnd(n []byte, i int) int {
+	for ; i+8 <= len(n); i += 8 {
+		if k := wordRun8(binary.LittleEndian.Uint64(n[i:])); k < 8 {
+			return i + k
+		}
+	}
+	for i < len(n) && wordByte[n[i]] {
+		i++
+	}
+	return i
+}
+
+// SWAR ("SIMD within a register") tests of eight bytes of text held in a
+// uint64, first byte lowest: each leaves the high bit of a lane set where
+// the byte passes. A subtraction is done with every high bit set first, so
+// that no lane borrows from its neighbour: the tests are exact per lane.
+const (
+	lanes1 = 0x0101010101010101
+	lanes8 = 0x8080808080808080
+)
+
+// wordRun8 returns how many of the eight bytes of x, from the first, are
+// word bytes, exactly as wordByte says.
+func wordRun8(x uint64) int {
+	// set-c*lanes1 has the high bit of a lane set where its low seven
+	// bits are c or more (no lane borrows: each is 0x80 or more); so
+	// ge(c)&^ge(d) marks [c, d). The non-ASCII lanes, all word bytes, are
+	// added by x itself.
+	set := x | lanes8
+	word := x | (set-'a'*lanes1)&^(set-('z'+1)*lanes1) | (set-'0'*lanes1)&^(set-('9'+1)*lanes1) |
+		(set-'\''*lanes1)&^(set-('\''+1)*lanes1) | (set-'_'*lanes1)&^(set-('_'+1)*lanes1)
+	return bits.TrailingZeros64(^word&lanes8) >> 3
+}
+
 // lookup records the word n[start:end] in seg. Quotes around it are not
 // part of the word, and a possessive "'s" is looked up with and without.
 func (st *state) lookup(seg *segment, n []byte, start, end int) {
@@ -194,13 +307,13 @@ func (st *state) lookup(seg *segment, n []byte, start, end int) {
 		return
 	}
 	var anchor uint64
-	if e := st.rs.index.FindBytes(n[start:end]); e != nil {
+	if e := st.rs.index.FindAt(n, start, end); e != nil {
 		anchor = e.anchor
 		seg.sentence |= e.sentence
 		seg.needs |= e.needs
 	}
 	if end-start > 2 && n[end-1] == 's' && n[end-2] == '\'' {
-		if stem := st.rs.index.FindBytes(n[start : end-2]); stem != nil {
+		if stem := st.rs.index.FindAt(n, start, end-2); stem != nil {
 			anchor |= stem.anchor
 			seg.sentence |= stem.sentence
 			seg.needs |= stem.needs
@@ -218,10 +331,40 @@ type hit struct {
 	evidence   string
 }
 
+// sentenceRules returns the sentence rules evaluate tries on seg: those
+// its words trigger and meet the needs of, whose anchors hold its first
+// word, and, for a rule whose pattern ends with a given byte at the end of
+// the window (endsWith), whose window ends with it.
+func (rs *ruleSet) sentenceRules(n []byte, seg segment) uint64 {
+	set := seg.sentence & (seg.needs | rs.noNeeds)
+	if set == 0 {
+		return 0
+	}
+	s := n[seg.start:seg.end]
+	if f := rs.firsts.FindBytes(firstWord(s)); f != nil {
+		set &= *f
+	} else {
+		return 0
+	}
+	if set&rs.endsWithRules != 0 {
+		last := byte(0)
+		if w := s[:min(len(s), maxSentenceMatch)]; len(w) > 0 {
+			last = w[len(w)-1]
+		}
+		for rest := set & rs.endsWithRules; rest != 0; rest &= rest - 1 {
+			if i := bits.TrailingZeros64(rest); last != rs.rules[i].endsWith {
+				set &^= 1 << i
+			}
+		}
+	}
+	return set
+}
+
 // evaluate tries the rules anchored at each occurrence and the sentence
-// rules triggered in seg, each rule at most once, and combines the ones that
-// match (see combine); the strongest names the evidence.
-func (rs *ruleSet) evaluate(n []byte, seg segment, occ []occurrence) (hit, bool) {
+// rules sent (see sentenceRules), each rule at most once, and combines the
+// ones that match (see combine); the strongest names the evidence. It may
+// stop early, with no hit, where the score would stay below minScore.
+func (rs *ruleSet) evaluate(n []byte, seg segment, occ []occurrence, sent uint64, minScore float64) (hit, bool) {
 	s := n[seg.start:seg.end]
 	var (
 		done      uint64
@@ -236,12 +379,6 @@ func (rs *ruleSet) evaluate(n []byte, seg segment, occ []occurrence) (hit, bool)
 		if r.lineStart && !seg.lineStart {
 			return
 		}
-		if r.prev != nil && !r.prev.Match(s[max(0, at-maxPrev):at]) {
-			return
-		}
-		if r.prevNot != nil && r.prevNot.Match(s[max(0, at-maxPrev):at]) {
-			return
-		}
 		limit := maxWordMatch
 		if r.bol {
 			limit = maxSentenceMatch
@@ -250,16 +387,40 @@ func (rs *ruleSet) evaluate(n []byte, seg segment, occ []occurrence) (hit, bool)
 		if r.endsWith != 0 && (len(w) == 0 || w[len(w)-1] != r.endsWith) {
 			return // the pattern ends with that byte at the end of the window
 		}
-		loc := r.re.FindIndex(w)
+		if !r.prefix.admits(w) || !r.holds.admits(w) {
+			return // no match starts so, or holds one of those bytes
+		}
+		if r.prev != nil {
+			before := s[max(0, at-maxPrev):at]
+			if !r.prevSuffix.admits(before) || !r.prev.Match(before) {
+				return
+			}
+		}
+		if r.prevNot != nil && r.prevNot.Match(s[max(0, at-maxPrev):at]) {
+			return
+		}
+		// A sentence rule's requires read the start of the sentence
+		// wherever it matches, so they are checked first: mostly literal
+		// searches, cheaper than the pattern.
+		var near []byte
+		if r.bol {
+			near = s[:min(len(s), maxSentenceMatch)]
+			if !r.meets(near) {
+				return
+			}
+		}
+		loc := r.re.FindIndex(cutWindow(w, r.maxLen))
 		if loc == nil {
 			return
 		}
 		a, b := at+loc[0], at+loc[1]
-		near := s[max(0, a-window):min(len(s), b+window)]
-		if r.bol {
-			near = s[:min(len(s), maxSentenceMatch)]
+		if !r.bol {
+			near = s[max(0, a-window):min(len(s), b+window)]
+			if !r.meets(near) {
+				return
+			}
 		}
-		if !r.qualifies(near) {
+		if r.unless.match(near) {
 			return
 		}
 		done |= 1 << i
@@ -284,13 +445,13 @@ func (rs *ruleSet) evaluate(n []byte, seg segment, occ []occurrence) (hit, bool)
 			try(bits.TrailingZeros64(set), o.pos-seg.start)
 		}
 	}
-	if set := seg.sentence & allowed &^ done; set != 0 {
-		first := firstWord(s)
-		for ; set != 0; set &= set - 1 {
-			if i := bits.TrailingZeros64(set); rs.rules[i].first[string(first)] {
-				try(i, 0)
-			}
+	for set := sent &^ done; set != 0; set &= set - 1 {
+		if nm == 0 && rs.boundOf(set) < minScore-1e-9 {
+			// Nothing matched yet, and the rules left cannot reach
+			// minScore together: the segment yields no finding.
+			return hit{}, false
 		}
+		try(bits.TrailingZeros64(set), 0)
 	}
 	if best == nil {
 		return hit{}, false
@@ -318,23 +479,30 @@ func (rs *ruleSet) evaluate(n []byte, seg segment, occ []occurrence) (hit, bool)
 	}, true
 }
 
-// bound returns an upper bound of the score evaluate can give seg: the
-// score of every rule that could be tried there matching, each as its own
-// cluster, at its highest (boosted) score. Most sentences only trigger weak
-// rules (a question, a task, "you must"), whose bound stays under
-// DefaultMinScore, so their patterns need not run.
-func (rs *ruleSet) bound(seg segment, occ []occurrence) float64 {
+// bound returns an upper bound of the score evaluate can give seg, which
+// tries the sentence rules sent: the score of every rule that could be
+// tried there matching, each as its own cluster, at its highest (boosted)
+// score. Most sentences only trigger weak rules (a question, a task, "you
+// must"), whose bound stays under DefaultMinScore, so their patterns need
+// not run.
+func (rs *ruleSet) bound(seg segment, occ []occurrence, sent uint64) float64 {
 	allowed := seg.needs | rs.noNeeds
-	cand := seg.sentence & allowed
+	cand := sent
 	for _, o := range occ {
 		cand |= o.rules & allowed
 	}
 	if !seg.lineStart {
 		cand &^= rs.lineStartRules
 	}
+	return rs.boundOf(cand)
+}
+
+// boundOf returns the highest score the rules in set can give together:
+// each matching, as its own cluster, at its highest score.
+func (rs *ruleSet) boundOf(set uint64) float64 {
 	miss := 1.0
-	for ; cand != 0; cand &= cand - 1 {
-		miss *= 1 - rs.maxScore[bits.TrailingZeros64(cand)]
+	for ; set != 0; set &= set - 1 {
+		miss *= 1 - rs.maxScore[bits.TrailingZeros64(set)]
 	}
 	return min(1-miss, 0.99)
 }

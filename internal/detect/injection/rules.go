@@ -42,15 +42,27 @@ type rule struct {
 	endsWith  byte // sentence rules ending in `\?$`: the window must end with this byte
 
 	first map[string]bool // sentence rules: the anchors, as a set
+
+	// Literal filters (literal.go), derived from pattern and prev: where
+	// they say no, the regexps would not match.
+	prefix     prefixFilter
+	holds      byteFilter
+	prevSuffix suffixFilter
+	maxLen     int // of a match of pattern, -1 when unbounded (see cutWindow)
 }
 
-func (r *rule) qualifies(s []byte) bool {
+// qualifies reports whether a match with s around it counts: every set of
+// requires matches s, and unless does not.
+func (r *rule) qualifies(s []byte) bool { return r.meets(s) && !r.unless.match(s) }
+
+// meets reports whether every set of requires matches s.
+func (r *rule) meets(s []byte) bool {
 	for _, q := range r.requires {
 		if !q.match(s) {
 			return false
 		}
 	}
-	return !r.unless.match(s)
+	return true
 }
 
 // set is a disjunction of patterns, matched unanchored. Patterns that start
@@ -456,10 +468,15 @@ type ruleSet struct {
 	rules []rule
 	// index maps a folded word to the rules it anchors and the sentence
 	// rules it triggers.
-	index *wordtab.Table[wordRules]
+	// Folded text has no ASCII capitals, which Lower needs.
+	index *wordtab.Lower[wordRules]
+	// firsts maps a word to the sentence rules that list it as an anchor
+	// (the rule's first set), for the first word of a sentence.
+	firsts *wordtab.Lower[uint64]
 	// noNeeds is the set of rules without needs; lineStartRules those that
-	// only match a sentence that begins a line.
-	noNeeds, lineStartRules uint64
+	// only match a sentence that begins a line; endsWithRules those with
+	// endsWith.
+	noNeeds, lineStartRules, endsWithRules uint64
 	// maxScore is each rule's highest score, boosted.
 	maxScore [64]float64
 }
@@ -479,9 +496,16 @@ func compile(rules []rule) *ruleSet {
 	}
 	rs := &ruleSet{rules: rules}
 	m := make(map[string]wordRules)
+	firsts := make(map[string]uint64)
 	for i := range rules {
 		r := &rules[i]
 		r.re = re(`^(?:` + r.pattern + `)`)
+		r.prefix = newPrefixFilter(r.pattern)
+		r.holds = newByteFilter(r.pattern)
+		r.maxLen = maxMatchLen(r.pattern)
+		if r.prev != nil {
+			r.prevSuffix = newSuffixFilter(r.prev.String())
+		}
 		for _, w := range strings.Fields(r.needs) {
 			e := m[w]
 			e.needs |= 1 << i
@@ -501,6 +525,10 @@ func compile(rules []rule) *ruleSet {
 			r.first = make(map[string]bool)
 			for _, w := range strings.Fields(r.anchors) {
 				r.first[w] = true
+				firsts[w] |= 1 << i
+			}
+			if r.endsWith != 0 {
+				rs.endsWithRules |= 1 << i
 			}
 			for _, w := range strings.Fields(r.triggers) {
 				e := m[w]
@@ -515,7 +543,8 @@ func compile(rules []rule) *ruleSet {
 			m[w] = e
 		}
 	}
-	rs.index = wordtab.New(m)
+	rs.index = wordtab.NewLower(m)
+	rs.firsts = wordtab.NewLower(firsts)
 	return rs
 }
 

@@ -27,6 +27,9 @@ func FuzzDetect(f *testing.F) {
 		if err := detecttest.Check(text, fs, ID, Clause, Category); err != nil {
 			t.Fatal(err)
 		}
+		if got, want := mayHold(text), mayHoldReference(text); got != want {
+			t.Fatalf("mayHold(%q) = %v, reference %v", text, got, want)
+		}
 		// The prefilter never changes the findings.
 		if full := d.detect(text); !reflect.DeepEqual(fs, full) {
 			t.Fatalf("Detect(%q) = %v, without the prefilter %v", text, fs, full)

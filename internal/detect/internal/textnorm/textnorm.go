@@ -10,6 +10,8 @@
 package textnorm
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -77,28 +79,6 @@ var blank = func() (p [256]bool) {
 	return p
 }()
 
-// runStop has a bit set for a byte that stops a run of bytes copied one to
-// one: stopBit for any byte but a plain one or ' ', spaceBit for ' ', which
-// continues the run only before a plain byte (plainBit of that byte).
-const (
-	stopBit  = 1
-	spaceBit = 2
-)
-
-var runStop, plainBit = func() (stop, pb [256]uint8) {
-	for c := range 256 {
-		switch {
-		case plain[c]:
-			pb[c] = spaceBit
-		case c == ' ':
-			stop[c] = spaceBit
-		default:
-			stop[c] = stopBit
-		}
-	}
-	return stop, pb
-}()
-
 var lowerASCII = func() (t [256]byte) {
 	for c := range t {
 		t[c] = byte(c)
@@ -108,6 +88,68 @@ var lowerASCII = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// SWAR ("SIMD within a register") helpers for the fast path of Reset,
+// which tests eight bytes of source held in a uint64 (first byte lowest) at
+// once. Each test leaves the high bit of a lane set where the byte passes.
+// They are exact per lane: a subtraction is done with every high bit set
+// first, so no lane borrows from its neighbour; it then compares the low
+// seven bits of the lane.
+const (
+	lanes1 = 0x0101010101010101
+	lanes8 = 0x8080808080808080
+)
+
+// load64 returns the first eight bytes of s, the first lowest. The slice
+// to eight bytes leaves one bounds check, and the compiler reads them in
+// one load.
+func load64(s string) uint64 {
+	s = s[:8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// blank8 marks the lanes of x holding a blank byte (see blank).
+func blank8(x uint64) uint64 {
+	set := x | lanes8
+	control := ^(set - 0x20*lanes1)                                  // below 0x20
+	lineBreak := (set - '\n'*lanes1) &^ (set - '\r'*lanes1 - lanes1) // '\n', '\v', '\f', '\r'
+	return (control&^lineBreak&^x | equal8(x, ' ') | equal8(x, 0x7f)) & lanes8
+}
+
+// equal8 marks the lanes of x equal to c.
+func equal8(x uint64, c byte) uint64 {
+	t := x ^ uint64(c)*lanes1 // zero in those lanes
+	return ^(t&^lanes8 + 0x7f*lanes1 | t) & lanes8
+}
+
+// plainAfter has the high bit of the last lane set for a plain byte: what
+// Reset's fast path needs to know of the byte after its eight.
+var plainAfter = func() (t [256]uint64) {
+	for c := range t {
+		if plain[c] {
+			t[c] = 1 << 63
+		}
+	}
+	return t
+}()
+
+// plain8 marks the lanes of x holding a plain byte, ASCII 0x21-0x7e.
+func plain8(x uint64) uint64 {
+	// These compare the low seven bits of every lane, so the non-ASCII
+	// lanes are taken out at the end.
+	ge21 := ((x | lanes8) - 0x21*lanes1) & lanes8
+	ge7f := ((x | lanes8) - 0x7f*lanes1) & lanes8
+	return ge21 &^ ge7f &^ x
+}
+
+// lower8 lowers the ASCII capital letters of x; other lanes are unchanged.
+func lower8(x uint64) uint64 {
+	geA := ((x | lanes8) - 'A'*lanes1) & lanes8
+	geZ := ((x | lanes8) - ('Z'+1)*lanes1) & lanes8
+	upper := geA &^ geZ &^ x // not in non-ASCII lanes
+	return x + upper>>2      // 0x80>>2 is 'a'-'A'
+}
 
 // Reset folds src into t, reusing t's buffers.
 func (t *Text) Reset(src string) {
@@ -144,31 +186,58 @@ func (t *Text) Reset(src string) {
 					space()
 				}
 				at1(i)
-				// The rest of the run of plain bytes and single spaces
-				// between them, one to one.
-				// Written without a branch that depends on the text (a space
-				// ends every word; a mispredicted branch there was most of
-				// the cost): a byte stops the run when it is neither plain
-				// nor a space followed by a plain byte.
+				// The rest of the run of bytes copied one to one (plain
+				// bytes, line breaks and single spaces between words),
+				// eight bytes at a time.
 				j := i
-				for j < len(src) {
-					b := src[j]
-					var next byte // 0 (not plain) past the end
-					if j+1 < len(src) {
-						next = src[j+1]
+				nl0 := uint64(0) // the run starts with a plain byte
+				for {
+					var x, after uint64
+					if j+9 <= len(src) {
+						x = load64(src[j:])
+						after = plainAfter[src[j+8]]
+					} else {
+						// The last bytes; the zero lanes past the end are
+						// not plain, so they stop the run.
+						for q := j; q < len(src); q++ {
+							x |= uint64(src[q]) << (8 * (q - j))
+						}
 					}
-					if runStop[b]&^(spaceBit&plainBit[next]) != 0 {
+					// How many of the eight bytes, from the first,
+					// continue the run (bytes that each produce
+					// themselves, lower-cased): a plain byte, a '\n', or
+					// a space before a plain byte, unless it starts a
+					// line. after tells of the byte after x, nl0 of the
+					// byte before it (a '\n': the high bit of lane 0).
+					// Written out here: as a function it is not inlined.
+					plainLanes := plain8(x)
+					space, nl := equal8(x, ' '), equal8(x, '\n')
+					ok := plainLanes | nl | space&(plainLanes>>8|after)&^(nl<<8|nl0)
+					k := bits.TrailingZeros64(^ok&lanes8) >> 3
+					nl0 = nl >> 56
+					norm = binary.LittleEndian.AppendUint64(norm, lower8(x))
+					if k < 8 {
+						norm = norm[:len(norm)-8+k] // drop the lanes past the run
+						j += k
 						break
 					}
-					norm = append(norm, lowerASCII[b])
-					j++
+					// Not j += k: the next load must not wait for k.
+					j += 8
 				}
 				i, linear = j, j
 			case aSpace:
 				if !pendingSpace {
 					pendingSpace, spaceOff = true, i
 				}
-				for i++; i < len(src) && blank[src[i]]; i++ {
+				// The rest of the blanks, eight bytes at a time while
+				// all are (the padding of tables and code runs long).
+				for i++; i+8 <= len(src); i += 8 {
+					if b := blank8(load64(src[i:])); b != lanes8 {
+						i += bits.TrailingZeros64(^b&lanes8) >> 3
+						break
+					}
+				}
+				for ; i < len(src) && blank[src[i]]; i++ {
 				}
 			case aCR:
 				if i+1 < len(src) && src[i+1] == '\n' {

@@ -204,3 +204,21 @@ func TestReference(t *testing.T) {
 		checkAgainstRef(t, &x, src)
 	}
 }
+
+// TestReferenceLanes checks Reset against refFold where its eight-byte
+// fast paths start, stop and cross lanes: each separator at every offset,
+// between runs of letters and inside long runs of blanks.
+func TestReferenceLanes(t *testing.T) {
+	seps := []string{" ", "\n", "\n ", " \n", "\n\n", "  ", "\t\t ", " \x7f", "\x01 ", "\v", "\f", "\r\n", "\r", " \u00e9",
+		"\n\t x", "\u200b", " \u3000 ", strings.Repeat(" ", 20), strings.Repeat(" \t", 9) + "\x1f", "\n" + strings.Repeat(" ", 11)}
+	var x Text
+	for _, sep := range seps {
+		for k := range 18 {
+			for _, m := range []int{0, 1, 7, 8, 9, 17} {
+				src := strings.Repeat("Ab", k)[:k] + sep + strings.Repeat("cD", m)[:m]
+				checkAgainstRef(t, &x, src)
+				checkAgainstRef(t, &x, src+sep+src)
+			}
+		}
+	}
+}

@@ -93,3 +93,62 @@ func BenchmarkGet(b *testing.B) {
 		}
 	})
 }
+
+// TestLower checks Lower against Table on keys of every length around the
+// packed limit, in both cases, and on words read from inside a longer text
+// (FindAt reads past the word's end).
+func TestLower(t *testing.T) {
+	m := map[string]int{"": 9, "a": 1, "ab": 2, "Bank": 3, "bank": 4, "o'brien": 5, "josé": 6, "esqueça": 7,
+		"abcdefgh": 8, "abcdefghi": 10, "abcdefghijklmnop": 11, "abcdefghijklmnopq": 12, "a\x00": 13, strings.Repeat("z", 300): 14}
+	tab, low := New(m), NewLower(m)
+	if tab.Len() != low.Len() {
+		t.Fatalf("Len = %d, Table %d", low.Len(), tab.Len())
+	}
+	words := []string{"", "a", "a\x00", "a\x00\x00", "ab", "abc", "bank", "banks", "ban", "o'brien", "josé", "jos", "esqueça",
+		"abcdefg", "abcdefgh", "abcdefghi", "abcdefghij", "abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq",
+		"abcdefghijklmnopqr", strings.Repeat("z", 300), strings.Repeat("z", 16), "x"}
+	for _, w := range words {
+		want := tab.FindBytes([]byte(w))
+		for _, pad := range []string{"", " ", "abcdefghijklmnopqrstuvwxyz"} {
+			text := []byte("  " + w + pad)
+			got := low.FindAt(text, 2, 2+len(w))
+			if (got == nil) != (want == nil) || got != nil && *got != *want {
+				t.Errorf("FindAt(%q + %q) = %v, Table %v", w, pad, deref(got), deref(want))
+			}
+		}
+		if got := low.FindBytes([]byte(w)); (got == nil) != (want == nil) {
+			t.Errorf("FindBytes(%q) = %v, Table %v", w, deref(got), deref(want))
+		}
+	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// FuzzLower checks Lower against Table on words without capital letters,
+// read from inside the fuzzed text.
+func FuzzLower(f *testing.F) {
+	words := strings.Fields("the quick brown fox jumps over lazy dog ignore previous instructions é ß x abcdefghijklmnop abcdefghijklmnopq transliterate")
+	m := map[string]int{}
+	for i, w := range words {
+		m[w] = i + 1
+	}
+	tab, low := New(m), NewLower(m)
+	for _, w := range words {
+		f.Add(w+" tail", 0, len(w))
+	}
+	f.Fuzz(func(t *testing.T, text string, start, end int) {
+		b := []byte(strings.ToLower(text))
+		if start < 0 || end < start || end > len(b) {
+			return
+		}
+		want, got := tab.FindBytes(b[start:end]), low.FindAt(b, start, end)
+		if (got == nil) != (want == nil) || got != nil && *got != *want {
+			t.Fatalf("FindAt(%q, %d, %d) = %v, Table %v", b, start, end, deref(got), deref(want))
+		}
+	})
+}

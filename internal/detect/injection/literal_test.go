@@ -1,0 +1,118 @@
+package injection
+
+import (
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestPrefixFilter(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		want    []string // nil: no filter
+	}{
+		{`(?:ab|cd)e`, []string{"abe", "cde"}},
+		{`x?y`, []string{"xy", "y"}},
+		{`ab(?:c|d)*e`, []string{"ab"}},
+		{`(?:you|you are) now\b`, []string{"you are now", "you now"}},
+		{`a[bc]d`, []string{"abd", "acd"}},
+		{`a[b-z]d`, []string{"a"}},
+		{`(?:a|ab)c`, []string{"abc", "ac"}},
+		{`(?:go|gone)`, []string{"go"}}, // "gone" starts with "go"
+		{`\bfoo$`, []string{"foo"}},
+		{`x*y`, nil},
+		{`(?i)abc`, nil},
+		{`(?:a|)b`, []string{"ab", "b"}},
+	} {
+		var got []string
+		for _, s := range newPrefixFilter(tc.pattern) {
+			got = append(got, string(s))
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("newPrefixFilter(%q) = %q, want %q", tc.pattern, got, tc.want)
+		}
+	}
+}
+
+func TestPrefixFilterAdmits(t *testing.T) {
+	f := newPrefixFilter(`(?:ignore|forget|dis(?:card|regard)) (?:all|the)`)
+	for _, tc := range []struct {
+		w    string
+		want bool
+	}{
+		{"ignore all", true}, {"ignore the rest", true}, {"discard the", true}, {"disregard all of", true},
+		{"ignore", false}, {"ignore a", false}, {"forget al", false}, {"", false}, {"zzz", false}, {"a", false},
+	} {
+		if got := f.admits([]byte(tc.w)); got != tc.want {
+			t.Errorf("admits(%q) = %v, want %v", tc.w, got, tc.want)
+		}
+	}
+}
+
+func TestSuffixFilter(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		want    []string
+	}{
+		{`\b(?:your|the|my) $`, []string{"your ", "the ", "my "}},
+		{`\bthe $`, []string{"the "}},
+		{`\byour (?:[a-z']+ )?$`, []string{" "}},
+		{`\bthe `, nil},    // not anchored at the end
+		{`(?:a|b)*$`, nil}, // may match the empty string
+	} {
+		var got []string
+		for _, s := range newSuffixFilter(tc.pattern) {
+			got = append(got, string(s))
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("newSuffixFilter(%q) = %q, want %q", tc.pattern, got, tc.want)
+		}
+	}
+}
+
+func TestByteFilter(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		want    string
+	}{
+		{`(?:https?://|www\.)[^ ]*(?:\{x\}|\[y\]|<z>)`, "{[<"},
+		{`ab[^ ]*cd`, ""},   // letters: too common to be worth a search
+		{`ab(?:\{)?cd`, ""}, // optional
+		{`(?:a|b)`, ""},     // not a concatenation
+	} {
+		if got := string(newByteFilter(tc.pattern)); got != tc.want {
+			t.Errorf("newByteFilter(%q) = %q, want %q", tc.pattern, got, tc.want)
+		}
+	}
+}
+
+func TestMaxMatchLen(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		want    int
+	}{
+		{`abc`, 3}, {`ab{1,3}`, 4}, {`a+`, -1}, {`a*`, -1}, {`a{2,}`, -1}, {`[a-z]`, 1}, {`[^?]`, 4}, {`.`, 4},
+		{`(?:ab|cde)f?\b$`, 4}, {`é`, 2}, {`(?:x|y{0,2})z`, 3},
+	} {
+		if got := maxMatchLen(tc.pattern); got != tc.want {
+			t.Errorf("maxMatchLen(%q) = %d, want %d", tc.pattern, got, tc.want)
+		}
+	}
+}
+
+// TestCutWindow checks that an anchored pattern of bounded length finds
+// the same match in the cut window, on windows that end or hold a
+// character of several bytes around the cut, and an assertion there.
+func TestCutWindow(t *testing.T) {
+	for _, pattern := range []string{`ab\b`, `a[^ ]{1,3}`, `(?:ab|a)(?:cé|c)?$`, `x?[^a]{2}\B`, `ab(?:c|cd)?`} {
+		re := regexp.MustCompile(`^(?:` + pattern + `)`)
+		n := maxMatchLen(pattern)
+		for _, w := range []string{"ab", "abc", "ab ", "abé", "acé", "acéx", "ac", "aéé ", "abcd", "abcdé", "xéa", "xéé", "éé", strings.Repeat("ab", 10)} {
+			cut := cutWindow([]byte(w), n)
+			if got, want := re.FindIndex(cut), re.FindIndex([]byte(w)); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s on %q cut to %q: %v, whole %v", pattern, w, cut, got, want)
+			}
+		}
+	}
+}
