@@ -268,10 +268,10 @@ func TestNewModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.weights[3*2]; got != 127 {
+	if got := m.weight(3, 0); got != 127 {
 		t.Errorf("largest weight quantised to %d, want 127", got)
 	}
-	if got := m.weights[4*2]; got != -64 {
+	if got := m.weight(4, 0); got != -64 {
 		t.Errorf("half weight quantised to %d, want -64", got)
 	}
 	if s := m.Header.Categories[0].Scale; math.Abs(s-2.0/127) > 1e-12 {
@@ -281,6 +281,7 @@ func TestNewModel(t *testing.T) {
 		"no categories": {Bits: 8, Window: 4},
 		"bits":          {Bits: 30, Window: 4, Categories: h.Categories},
 		"window":        {Bits: 8, Categories: h.Categories},
+		"huge window":   {Bits: 8, Window: maxWindow + 1, Categories: h.Categories},
 		"duplicate":     {Bits: 8, Window: 4, Categories: []Category{{Name: "a"}, {Name: "a"}}},
 		"requires":      {Bits: 8, Window: 4, Categories: []Category{{Name: "a", Requires: "b"}, {Name: "b", Requires: "a"}}},
 		"non-finite":    {Bits: 8, Window: 4, Categories: []Category{{Name: "a", Bias: math.NaN()}}},
@@ -324,6 +325,25 @@ func TestDecodeErrors(t *testing.T) {
 	} {
 		if _, err := Decode(bytes.NewReader(b)); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestClassifyAllocs checks that scoring allocates nothing (Detect adds
+// only its findings, Scores its map), evasions and joined letters
+// included: the window and its tokenizer are pooled, and no word buffer may
+// escape to the heap.
+func TestClassifyAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	m := Default()
+	var buf [maxCategories]Score
+	texts := append([]string{benchText(4 << 10), proseText(2 << 10), strings.Repeat("a b.o.m.b ", 100)}, EvasionTexts(20)...)
+	for _, text := range texts {
+		m.classify(text, buf[:m.k])
+		if n := testing.AllocsPerRun(5, func() { m.classify(text, buf[:m.k]) }); n > 0 {
+			t.Errorf("scoring allocates %.0f times on %q", n, text[:min(len(text), 60)])
 		}
 	}
 }

@@ -71,6 +71,13 @@ const maxPending = 32
 // joined.
 const maxGap = 12
 
+// maxWordFeatures bounds the features of one word: its word, word-pair and
+// decoded-word features, and at most one skeleton 4-gram per byte of the
+// normalised word, which is no longer than the word as read: a run cut at
+// maxWord bytes (plus the rest of its last rune) or maxPending joined
+// one-rune words. window relies on it.
+const maxWordFeatures = 3 + max(maxWord+utf8.UTFMax-1, maxPending*utf8.UTFMax)
+
 // Hash seeds of the three feature kinds.
 const (
 	seedWord   = 0x9747b28c
@@ -134,6 +141,26 @@ func (fs FeatureSet) FunctionWordPairs(bits uint) []uint32 {
 // that their 4-grams only repeat what the word pairs already say.
 var stopWords = map[string]bool{}
 
+// stopTable holds stopWords for finish, which looks a word up by the top
+// byte of its word feature's hash (mix(fnv32(w)^seedWord), computed anyway)
+// with linear probing: no string hashing per word.
+var stopTable [256]struct {
+	h uint32
+	w string
+}
+
+func isStopWord(w []byte, h uint32) bool {
+	for i := h >> 24; ; i = (i + 1) % uint32(len(stopTable)) {
+		e := &stopTable[i]
+		if e.w == "" {
+			return false
+		}
+		if e.h == h && e.w == string(w) {
+			return true
+		}
+	}
+}
+
 func init() {
 	for _, w := range []string{
 		"a", "an", "the", "i", "im", "ive", "me", "my", "mine", "we", "us", "our", "ours",
@@ -146,6 +173,17 @@ func init() {
 		"what", "which", "who", "whom", "when", "where", "why", "how", "not", "no", "dont",
 	} {
 		stopWords[w] = true
+	}
+	if len(stopWords) > len(stopTable)/2 {
+		panic("classify: stopTable too small")
+	}
+	for w := range stopWords {
+		h := mix(fnv32([]byte(w)) ^ seedWord)
+		i := h >> 24
+		for stopTable[i].w != "" {
+			i = (i + 1) % uint32(len(stopTable))
+		}
+		stopTable[i].h, stopTable[i].w = h, w
 	}
 }
 
@@ -172,16 +210,18 @@ type pending struct {
 }
 
 // tokenizer is the state of one pass over a text. The zero value plus mask
-// and emit (or words) is ready.
+// and emit, win or words is ready.
 type tokenizer struct {
 	mask  uint32
 	emit  func(start, end int, feats []uint32)
+	win   *window        // receives the features instead of emit: a direct call, for the detector
 	words func(w []byte) // receives each normalised word instead of features, for Normalize
 	// contentSkeleton leaves function words out of the skeleton (feature
 	// set 2).
 	contentSkeleton bool
 
-	word         []byte // current word, folded
+	word         [maxWord + utf8.UTFMax]byte // current word, folded: word[:wlen]
+	wlen         int
 	wStart, wEnd int
 	inWord       bool
 
@@ -195,42 +235,82 @@ type tokenizer struct {
 	pend        [maxPending]pending
 	pendN       int
 	pendLetters int
+	joined      [maxPending * utf8.UTFMax]byte // the waiting words as one, for finish
 
 	norm    []byte // normalised word being emitted
 	prev    uint32 // hash of the previous word
 	hasPrev bool
 	skel    uint32 // last four skeleton bytes
 	skelN   int
-	last    byte // last skeleton byte
-	feats   []uint32
+	last    byte                    // last skeleton byte
+	feats   [maxWordFeatures]uint32 // the current word's features
 }
 
 // reset readies t for a new text, keeping its buffers.
 func (t *tokenizer) reset(mask uint32, fs FeatureSet, emit func(start, end int, feats []uint32)) {
-	word, norm, feats := t.word[:0], t.norm[:0], t.feats[:0]
-	*t = tokenizer{mask: mask, emit: emit, word: word, norm: norm, feats: feats, contentSkeleton: fs >= SkeletonContentWords}
+	norm := t.norm[:0]
+	*t = tokenizer{mask: mask, emit: emit, norm: norm, contentSkeleton: fs >= SkeletonContentWords}
 }
 
+// wordByte maps an ASCII character that makes words to the byte it adds
+// (letters lower-cased), and any other byte to 0.
+var wordByte = func() (m [256]byte) {
+	for c := range utf8.RuneSelf {
+		switch {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '@' || c == '$':
+			m[c] = byte(c)
+		case 'A' <= c && c <= 'Z':
+			m[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return m
+}()
+
 func (t *tokenizer) run(text string) {
-	if t.word == nil {
-		t.word = make([]byte, 0, maxWord+utf8.UTFMax)
+	if t.norm == nil {
 		t.norm = make([]byte, 0, 2*maxPending*utf8.UTFMax)
-		t.feats = make([]uint32, 0, 64)
 	}
 	for i := 0; i < len(text); {
 		c := text[i]
-		if c < utf8.RuneSelf {
-			t.ascii(c, i, i+1)
-			i++
+		if c >= utf8.RuneSelf {
+			r, w := utf8.DecodeRuneInString(text[i:])
+			if r == utf8.RuneError && w == 1 {
+				i++ // invalid byte: nothing
+				continue
+			}
+			t.fold(r, i, i+w)
+			i += w
 			continue
 		}
-		r, w := utf8.DecodeRuneInString(text[i:])
-		if r == utf8.RuneError && w == 1 {
-			i++ // invalid byte: nothing
+		if b := wordByte[c]; b != 0 {
+			// a run of ASCII word characters, added as ascii adds them
+			if !t.inWord {
+				t.begin(i)
+			}
+			n := t.wlen
+			for {
+				t.word[n] = b
+				n++
+				i++
+				if n >= maxWord || i >= len(text) {
+					break
+				}
+				if b = wordByte[text[i]]; b == 0 {
+					break
+				}
+			}
+			t.wlen, t.wEnd = n, i
+			if n >= maxWord {
+				t.endWord()
+			}
 			continue
 		}
-		t.fold(r, i, i+w)
-		i += w
+		if c == '\'' && t.inWord {
+			i++ // inside a word: dropped ("don't")
+			continue
+		}
+		t.sep(rune(c))
+		i++
 	}
 	t.endWord()
 	t.flush()
@@ -239,10 +319,8 @@ func (t *tokenizer) run(text string) {
 // ascii handles one ASCII character (source span [at, end)).
 func (t *tokenizer) ascii(c byte, at, end int) {
 	switch {
-	case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '@' || c == '$':
-		t.add(c, at, end)
-	case 'A' <= c && c <= 'Z':
-		t.add(c+'a'-'A', at, end)
+	case wordByte[c] != 0:
+		t.add(wordByte[c], at, end)
 	case c == '\'' && t.inWord:
 		// inside a word: dropped ("don't")
 	default:
@@ -299,9 +377,9 @@ func (t *tokenizer) other(r rune, at, end int) {
 		if !t.inWord {
 			t.begin(at)
 		}
-		t.word = utf8.AppendRune(t.word, r)
+		t.wlen += utf8.EncodeRune(t.word[t.wlen:], r)
 		t.wEnd = end
-		if len(t.word) >= maxWord {
+		if t.wlen >= maxWord {
 			t.endWord()
 		}
 	default:
@@ -312,16 +390,17 @@ func (t *tokenizer) other(r rune, at, end int) {
 func (t *tokenizer) begin(at int) {
 	t.inWord = true
 	t.wStart = at
-	t.word = t.word[:0]
+	t.wlen = 0
 }
 
 func (t *tokenizer) add(c byte, at, end int) {
 	if !t.inWord {
 		t.begin(at)
 	}
-	t.word = append(t.word, c)
+	t.word[t.wlen] = c
+	t.wlen++
 	t.wEnd = end
-	if len(t.word) >= maxWord {
+	if t.wlen >= maxWord {
 		t.endWord()
 	}
 }
@@ -351,7 +430,7 @@ func (t *tokenizer) endWord() {
 		return
 	}
 	t.inWord = false
-	w := t.word
+	w := t.word[:t.wlen]
 	gap := t.gapText[:min(t.gapLen, maxGap)]
 	// a one-character word joins the waiting ones when the separators
 	// before it are few, hold no line break and are the same as between
@@ -359,17 +438,17 @@ func (t *tokenizer) endWord() {
 	near := t.gap <= 3 && !t.gapBreak && t.gapLen <= maxGap
 	same := t.pendN < 2 || string(gap) == string(t.runGap[:t.runGapN])
 	t.gap, t.gapBreak, t.gapLen = 0, false, 0
-	if _, size := utf8.DecodeRune(w); size == len(w) {
+	if oneRune(w) {
 		switch {
 		case t.pendN == 2 && near && !same:
 			// "a b.o.m.b": the first word was not part of the run
-			p := t.pend[0]
-			t.pend[0] = t.pend[1]
-			t.pendN = 1
+			p := &t.pend[0]
 			if isLetter(p.b[:p.n]) {
 				t.pendLetters--
 			}
 			t.finish(p.b[:p.n], p.start, p.end)
+			t.pend[0] = t.pend[1]
+			t.pendN = 1
 		case t.pendN > 0 && !(near && same) || t.pendN == maxPending:
 			t.flush()
 		}
@@ -387,6 +466,18 @@ func (t *tokenizer) endWord() {
 	}
 	t.flush()
 	t.finish(w, t.wStart, t.wEnd)
+}
+
+// oneRune reports whether the word w is one rune.
+func oneRune(w []byte) bool {
+	if len(w) == 1 {
+		return true
+	}
+	if w[0] < utf8.RuneSelf {
+		return false
+	}
+	_, size := utf8.DecodeRune(w)
+	return size == len(w)
 }
 
 func isLetter(w []byte) bool {
@@ -416,8 +507,7 @@ func (t *tokenizer) flush() {
 		letters--
 	}
 	if len(pend) >= 3 && letters >= 2 {
-		var buf [maxPending * utf8.UTFMax]byte
-		w := buf[:0]
+		w := t.joined[:0]
 		for _, p := range pend {
 			w = append(w, p.b[:p.n]...)
 		}
@@ -430,43 +520,82 @@ func (t *tokenizer) flush() {
 	}
 }
 
+// byteKind sorts the bytes of a word for deleet: letters (a-z and the
+// bytes of non-ASCII runes) and digits or '@' '$', which it may decode.
+var byteKind = func() (m [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'a' <= c && c <= 'z' || c >= utf8.RuneSelf:
+			m[c] = kindLetter
+		case '0' <= c && c <= '9' || c == '@' || c == '$':
+			m[c] = kindDigit
+		}
+	}
+	return m
+}()
+
+const (
+	kindLetter = 1
+	kindDigit  = 2
+)
+
 // finish normalises the word w (source span [start, end)) and emits its
 // features.
 func (t *tokenizer) finish(w []byte, start, end int) {
+	// Most words are what deleet would return: no letters mixed with
+	// digits, '@' or '$' (nothing to decode) and no run of three of one
+	// letter (nothing to collapse). One pass checks that and hashes them.
+	h := uint32(fnvOffset)
+	var kinds uint8
+	triple := false
+	for i, b := range w {
+		h = (h ^ uint32(b)) * fnvPrime
+		kinds |= byteKind[b]
+		if i >= 2 && b == w[i-1] && b == w[i-2] && 'a' <= b && b <= 'z' {
+			triple = true
+		}
+	}
+	nw := w
 	var alt []byte
-	t.norm, alt = deleet(t.norm[:0], w)
-	nw := t.norm
+	if kinds == kindLetter|kindDigit || triple {
+		t.norm, alt = deleet(t.norm[:0], w)
+		nw = t.norm
+		h = fnv32(nw)
+	}
 	if t.words != nil {
 		t.words(nw)
 		return
 	}
-	h := fnv32(nw)
-	f := t.feats[:0]
-	f = append(f, mix(h^seedWord)&t.mask)
+	mask := t.mask
+	f := t.feats[:0] // never outgrown: maxWordFeatures
+	hw := mix(h ^ seedWord)
+	f = append(f, hw&mask)
 	if t.hasPrev {
-		f = append(f, mix(t.prev*0x01000193^h^seedBigram)&t.mask)
+		f = append(f, mix(t.prev*0x01000193^h^seedBigram)&mask)
 	}
 	if alt != nil {
-		f = append(f, mix(fnv32(alt)^seedWord)&t.mask)
+		f = append(f, mix(fnv32(alt)^seedWord)&mask)
 	}
 	t.prev, t.hasPrev = h, true
-	if t.contentSkeleton && len(nw) <= maxStopWord && stopWords[string(nw)] {
-		t.feats = f
+	if !t.contentSkeleton || len(nw) > maxStopWord || !isStopWord(nw, hw) {
+		last, skel, skelN := t.last, t.skel, t.skelN
+		for _, b := range nw {
+			if b == last {
+				continue
+			}
+			last = b
+			skel = skel<<8 | uint32(b)
+			if skelN++; skelN >= 4 {
+				f = append(f, mix(skel^seedGram)&mask)
+			}
+		}
+		t.last, t.skel, t.skelN = last, skel, skelN
+	}
+	if t.win != nil {
+		t.win.add(start, end, f)
+	} else {
 		t.emit(start, end, f)
-		return
 	}
-	for _, b := range nw {
-		if b == t.last {
-			continue
-		}
-		t.last = b
-		t.skel = t.skel<<8 | uint32(b)
-		if t.skelN++; t.skelN >= 4 {
-			f = append(f, mix(t.skel^seedGram)&t.mask)
-		}
-	}
-	t.feats = f
-	t.emit(start, end, f)
 }
 
 // units are the suffixes after a number that are not leetspeak.
@@ -558,11 +687,16 @@ func nextIs(c, b byte, decode bool) bool {
 	return c == b
 }
 
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
 func fnv32(b []byte) uint32 {
-	h := uint32(2166136261)
+	h := uint32(fnvOffset)
 	for _, c := range b {
 		h ^= uint32(c)
-		h *= 16777619
+		h *= fnvPrime
 	}
 	return h
 }

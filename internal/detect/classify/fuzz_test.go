@@ -45,7 +45,8 @@ func FuzzDetect(f *testing.F) {
 }
 
 // FuzzFeatures checks the word spans and buckets that training relies on:
-// in order, within the text, on unit boundaries, below 2^bits; and that
+// in order, within the text, on unit boundaries, below 2^bits, at most
+// maxWordFeatures per word (window's lanes rely on it); and that
 // Normalize never panics.
 func FuzzFeatures(f *testing.F) {
 	for _, c := range loadNormCases(f) {
@@ -72,6 +73,9 @@ func FuzzFeatures(f *testing.F) {
 				t.Fatalf("span [%d,%d) not on unit boundaries", start, end)
 			}
 			lastStart, lastEnd = start, end
+			if len(feats) > maxWordFeatures {
+				t.Fatalf("%d features in one word, over maxWordFeatures", len(feats))
+			}
 			for _, b := range feats {
 				if b >= 1<<10 {
 					t.Fatalf("bucket %d", b)

@@ -38,6 +38,10 @@ const (
 	maxBits       = 22
 	maxCategories = 16
 	maxHeader     = 1 << 20
+	// maxWindow bounds the words of a window: the detector keeps one
+	// entry per word of the window, and the window sums are kept in 32-bit
+	// lanes (see window).
+	maxWindow = 1 << 16
 )
 
 // ErrFormat is returned by Decode for a file that is not a model.
@@ -78,9 +82,61 @@ type Category struct {
 // category. A Model is read-only and safe for concurrent use.
 type Model struct {
 	Header  Header
-	weights []int8 // [bucket*k + category]
 	k       int
 	version string
+
+	// The weights, laid out for scoring rather than as in the file: each
+	// bucket has stride words of eight weights, one per byte, each stored
+	// as the weight plus 128 (a byte from 1 to 255; 128 is a zero weight,
+	// also in the lanes past the last category). Categories 8j to 8j+7 of a
+	// bucket are its word j, category r at byte lanePos[r], so that a sum
+	// of rows split into 16-bit and then 32-bit lanes comes out in category
+	// order (window.add).
+	rows   []uint64 // [bucket*stride + j]
+	stride int      // (k+7)/8: 1 for up to 8 categories, 2 for up to 16
+
+	// From the header, for eval: no struct copies, no name look-ups.
+	bias, scale [maxCategories]float64
+	requires    [maxCategories]int // index of Category.Requires, or -1
+}
+
+// lanePos is the byte of a row word that holds category r (mod 8). A row
+// word x is summed as x&lo8 (bytes 0, 2, 4, 6) and x>>8&lo8 (bytes 1, 3,
+// 5, 7) in 16-bit lanes, each of those then as 32-bit lanes: its low and
+// high halves (bytes 0 and 4; 2 and 6) and the same shifted by 16. Sum q
+// of these four holds categories 2q and 2q+1.
+var lanePos = [8]uint{0, 4, 2, 6, 1, 5, 3, 7}
+
+// newRows allocates the scoring layout for k categories over 2^bits
+// buckets, every weight zero.
+func (m *Model) newRows(bits uint, k int) {
+	m.k = k
+	m.stride = (k + 7) / 8
+	m.rows = make([]uint64, m.stride<<bits)
+	for i := range m.rows {
+		m.rows[i] = 0x8080808080808080
+	}
+}
+
+// setWeight sets the weight of category c in bucket b.
+func (m *Model) setWeight(b, c int, v int8) {
+	i, sh := b*m.stride+c/8, 8*lanePos[c%8]
+	m.rows[i] = m.rows[i]&^(0xff<<sh) | uint64(byte(v)^0x80)<<sh
+}
+
+// weight returns the weight of category c in bucket b.
+func (m *Model) weight(b, c int) int8 {
+	return int8(byte(m.rows[b*m.stride+c/8]>>(8*lanePos[c%8])) ^ 0x80)
+}
+
+// prepare fills in what eval reads from the header.
+func (m *Model) prepare() {
+	for c, cat := range m.Header.Categories {
+		m.bias[c], m.scale[c], m.requires[c] = cat.Bias, cat.Scale, -1
+		if cat.Requires != "" {
+			m.requires[c] = m.Header.Index(cat.Requires)
+		}
+	}
 }
 
 // NewModel quantises weights, one slice of 2^h.Bits float weights per
@@ -95,7 +151,8 @@ func NewModel(h Header, weights [][]float32) (*Model, error) {
 	if len(weights) != k {
 		return nil, fmt.Errorf("%d weight vectors for %d categories", len(weights), k)
 	}
-	m := &Model{Header: h, weights: make([]int8, n*k), k: k}
+	m := &Model{Header: h}
+	m.newRows(h.Bits, k)
 	m.Header.Categories = append([]Category(nil), h.Categories...)
 	for c, w := range weights {
 		if len(w) != n {
@@ -111,7 +168,7 @@ func NewModel(h Header, weights [][]float32) (*Model, error) {
 		}
 		m.Header.Categories[c].Scale = scale
 		for b, v := range w {
-			m.weights[b*k+c] = int8(math.Round(float64(v) / scale))
+			m.setWeight(b, c, int8(math.Round(float64(v)/scale)))
 		}
 	}
 	return m.Rehash()
@@ -123,8 +180,8 @@ func (h *Header) validate() error {
 		return fmt.Errorf("%w: format %d, want %d", ErrFormat, h.Format, Format)
 	case h.Bits < minBits || h.Bits > maxBits:
 		return fmt.Errorf("%w: %d hash bits outside [%d, %d]", ErrFormat, h.Bits, minBits, maxBits)
-	case h.Window < 1:
-		return fmt.Errorf("%w: window %d", ErrFormat, h.Window)
+	case h.Window < 1 || h.Window > maxWindow:
+		return fmt.Errorf("%w: window %d outside [1, %d]", ErrFormat, h.Window, maxWindow)
 	case h.Features < 0 || h.Features > CurrentFeatures:
 		return fmt.Errorf("%w: feature set %d (this build knows 1 to %d)", ErrFormat, h.Features, CurrentFeatures)
 	case len(h.Categories) == 0 || len(h.Categories) > maxCategories:
@@ -166,7 +223,7 @@ func (h *Header) Index(name string) int {
 // differ).
 func (m *Model) EqualWeights(o *Model) bool {
 	return m.Header.Bits == o.Header.Bits && m.Header.Window == o.Header.Window && m.featureSet() == o.featureSet() &&
-		slices.Equal(m.Header.Categories, o.Header.Categories) && slices.Equal(m.weights, o.weights)
+		slices.Equal(m.Header.Categories, o.Header.Categories) && slices.Equal(m.rows, o.rows)
 }
 
 // featureSet is the feature set the model scores with.
@@ -203,6 +260,7 @@ func (m *Model) Rehash() (*Model, error) {
 	if err := m.Header.validate(); err != nil {
 		return nil, err
 	}
+	m.prepare()
 	_, err := m.raw()
 	return m, err
 }
@@ -213,12 +271,14 @@ func (m *Model) raw() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw := make([]byte, 0, len(magic)+4+len(hdr)+len(m.weights))
+	raw := make([]byte, 0, len(magic)+4+len(hdr)+m.k<<m.Header.Bits)
 	raw = append(raw, magic...)
 	raw = binary.LittleEndian.AppendUint32(raw, uint32(len(hdr)))
 	raw = append(raw, hdr...)
-	for _, v := range m.weights {
-		raw = append(raw, byte(v))
+	for b := range 1 << m.Header.Bits {
+		for c := range m.k {
+			raw = append(raw, byte(m.weight(b, c)))
+		}
 	}
 	sum := sha256.Sum256(raw)
 	m.version = hex.EncodeToString(sum[:6])
@@ -253,18 +313,21 @@ func Decode(r io.Reader) (*Model, error) {
 	if err := m.Header.validate(); err != nil {
 		return nil, err
 	}
-	m.k = len(m.Header.Categories)
-	w := make([]byte, m.k<<m.Header.Bits)
+	k := len(m.Header.Categories)
+	w := make([]byte, k<<m.Header.Bits)
 	if _, err := io.ReadFull(br, w); err != nil {
 		return nil, fmt.Errorf("%w: weights: %v", ErrFormat, err)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing bytes after the weights", ErrFormat)
 	}
-	m.weights = make([]int8, len(w))
-	for i, v := range w {
-		m.weights[i] = int8(v)
+	m.newRows(m.Header.Bits, k)
+	for b := range 1 << m.Header.Bits {
+		for c, v := range w[b*k : (b+1)*k] {
+			m.setWeight(b, c, int8(v))
+		}
 	}
+	m.prepare()
 	m.version = hex.EncodeToString(h.Sum(nil)[:6])
 	return m, nil
 }
@@ -283,27 +346,58 @@ type Score struct {
 }
 
 // window is the running state of one sliding window over words.
+//
+// Sums are kept exactly, in integers: as sums of biased weights (the
+// weight plus 128, Model.rows) in lanes of uint64 words, 16 bits wide for
+// one word's features and 32 bits wide for a window; a category's true sum
+// is its lane minus 128 times the features counted. No lane can overflow:
+//
+//   - a word has at most maxWordFeatures (131) features, so a 16-bit lane
+//     holds at most 131·255 = 33,405 < 2^16;
+//   - a window holds at most maxWindow (2^16) words, so a 32-bit lane holds
+//     at most 2^16·131·255 = 2,189,230,080 < 2^32.
+//
+// Adding a word's uint64 and subtracting the oldest one's is exact in every
+// lane, since every lane of the result is in range (a carry or borrow
+// between lanes along the way cancels modulo 2^64). The constants below
+// fail to compile if the bounds stop holding.
 type window struct {
-	m     *Model
-	ring  []wordSum // the words in the window, oldest at head
-	head  int
-	count int
-	sum   [maxCategories]int64
-	n     int64
-	best  [maxCategories]float64
-	span  [maxCategories][2]int
-	seen  bool // a window was evaluated
-	words int
-	tok   tokenizer
-	addFn func(start, end int, feats []uint32) // w.add, made once
+	m      *Model
+	size   int     // words per window
+	stride int     // row words per bucket (Model.stride)
+	sums   []lanes // [slot*stride + j]: each word's sums, zero in slots not filled yet
+	ns     []int32 // each word's number of features
+	spans  []span  // each word's source span
+	head   int     // slot of the oldest word
+	last   int     // slot of the newest word
+	count  int
+	sum    [maxStride]lanes // the window's sums
+	n      int64            // the window's number of features
+	best   [maxCategories]float64
+	span   [maxCategories]span
+	seen   bool // a window was evaluated
+	tok    tokenizer
 }
 
-// wordSum is what one word adds to a window.
-type wordSum struct {
-	sum        [maxCategories]int32
-	n          int32
-	start, end int
-}
+// lanes are the sums of one row word of eight categories in 32-bit lanes:
+// lanes[q] holds categories 2q and 2q+1 (low and high half).
+type lanes [4]uint64
+
+// maxStride is the most row words per bucket.
+const maxStride = maxCategories / 8
+
+const (
+	_ = uint16(maxWordFeatures * 255)             // a word's 16-bit lanes
+	_ = uint32(maxWindow * maxWordFeatures * 255) // a window's 32-bit lanes
+)
+
+// Masks of the even bytes and of the even 16-bit lanes of a uint64.
+const (
+	lo8  = 0x00ff00ff00ff00ff
+	lo16 = 0x0000ffff0000ffff
+)
+
+type span struct{ start, end int }
 
 var windowPool sync.Pool
 
@@ -317,16 +411,19 @@ func (m *Model) Classify(text string) []Score {
 
 func (m *Model) classify(text string, out []Score) []Score {
 	w, _ := windowPool.Get().(*window)
-	if w == nil || len(w.ring) != m.Header.Window {
-		w = &window{ring: make([]wordSum, m.Header.Window)}
-		w.addFn = w.add
+	if size := m.Header.Window; w == nil || w.size != size || w.stride != m.stride {
+		w = &window{size: size, stride: m.stride, sums: make([]lanes, size*m.stride), ns: make([]int32, size), spans: make([]span, size)}
+	} else {
+		clear(w.sums)
+		clear(w.ns)
 	}
-	w.m, w.head, w.count, w.sum, w.n, w.seen, w.words = m, 0, 0, [maxCategories]int64{}, 0, false, 0
-	w.span = [maxCategories][2]int{}
+	w.m, w.head, w.last, w.count, w.sum, w.n, w.seen = m, 0, 0, 0, [maxStride]lanes{}, 0, false
+	w.span = [maxCategories]span{}
 	for c := range m.k {
 		w.best[c] = math.Inf(-1)
 	}
-	w.tok.reset(1<<m.Header.Bits-1, m.featureSet(), w.addFn)
+	w.tok.reset(1<<m.Header.Bits-1, m.featureSet(), nil)
+	w.tok.win = w
 	w.tok.run(text)
 	if !w.seen {
 		w.eval()
@@ -338,17 +435,17 @@ func (m *Model) classify(text string, out []Score) []Score {
 			Clause:   cat.Clause,
 			Score:    sigmoid(margin - cat.Threshold),
 			Margin:   margin,
-			Start:    w.span[c][0],
-			End:      w.span[c][1],
+			Start:    w.span[c].start,
+			End:      w.span[c].end,
 		}
 	}
-	for c, cat := range m.Header.Categories {
-		if cat.Requires != "" {
-			out[c].Score = min(out[c].Score, out[m.Header.Index(cat.Requires)].Score)
+	for c := range m.k {
+		if r := m.requires[c]; r >= 0 {
+			out[c].Score = min(out[c].Score, out[r].Score)
 		}
 	}
 	w.m = nil
-	w.tok.emit = nil
+	w.tok.win = nil
 	windowPool.Put(w)
 	return out
 }
@@ -356,60 +453,99 @@ func (m *Model) classify(text string, out []Score) []Score {
 // add adds one word's features to the window and evaluates the window once
 // it holds Window words.
 func (w *window) add(start, end int, feats []uint32) {
-	k := w.m.k
-	var s wordSum
-	s.start, s.end, s.n = start, end, int32(len(feats))
-	weights := w.m.weights
-	sum := s.sum[:k:k]
-	for _, f := range feats {
-		row := weights[int(f)*k:][:k:k]
-		for c := range sum {
-			sum[c] += int32(row[c])
+	var s [maxStride]lanes
+	rows := w.m.rows
+	if w.stride == 1 {
+		// e: bytes 0, 2, 4, 6 of the rows summed in 16-bit lanes; o: 1, 3, 5, 7
+		var e, o uint64
+		for _, f := range feats {
+			x := rows[f]
+			e += x & lo8
+			o += x >> 8 & lo8
 		}
-	}
-	size := len(w.ring)
-	if w.count == size {
-		old := &w.ring[w.head]
-		for c := range k {
-			w.sum[c] -= int64(old.sum[c])
-		}
-		w.n -= int64(old.n)
-		w.ring[w.head] = s
-		w.head = (w.head + 1) % size
+		s[0] = widen(e, o)
 	} else {
-		w.ring[(w.head+w.count)%size] = s
+		var e0, o0, e1, o1 uint64
+		for _, f := range feats {
+			r := rows[2*int(f):][:2]
+			e0 += r[0] & lo8
+			o0 += r[0] >> 8 & lo8
+			e1 += r[1] & lo8
+			o1 += r[1] >> 8 & lo8
+		}
+		s[0], s[1] = widen(e0, o0), widen(e1, o1)
+	}
+	// The slot of the oldest word, or an empty one (all zero) while the
+	// window fills.
+	slot := w.head
+	if w.count == w.size {
+		if w.head++; w.head == w.size {
+			w.head = 0
+		}
+	} else {
+		slot = w.count // the head stays at 0 until the window is full
 		w.count++
 	}
-	for c := range k {
-		w.sum[c] += int64(s.sum[c])
+	for j := range w.stride { // j < maxStride: the masks only spare bounds checks
+		old, sum, add := &w.sums[slot*w.stride+j], &w.sum[j&(maxStride-1)], s[j&(maxStride-1)]
+		sum[0] += add[0] - old[0]
+		sum[1] += add[1] - old[1]
+		sum[2] += add[2] - old[2]
+		sum[3] += add[3] - old[3]
+		old[0], old[1], old[2], old[3] = add[0], add[1], add[2], add[3]
 	}
-	w.n += int64(s.n)
-	w.words++
-	if w.count == size {
+	w.n += int64(len(feats)) - int64(w.ns[slot])
+	w.ns[slot] = int32(len(feats))
+	w.spans[slot] = span{start, end}
+	w.last = slot
+	if w.count == w.size {
 		w.eval()
 	}
+}
+
+// widen turns the 16-bit lane sums of a row word, e (bytes 0, 2, 4, 6)
+// and o (bytes 1, 3, 5, 7), into 32-bit lanes in category order (lanePos).
+func widen(e, o uint64) lanes {
+	return lanes{e & lo16, e >> 16 & lo16, o & lo16, o >> 16 & lo16}
 }
 
 // eval scores the current window: margin = bias + scale·Σw / √n.
 func (w *window) eval() {
 	w.seen = true
-	var start, end int
+	var sp span
 	if w.count > 0 {
-		start = w.ring[w.head].start
-		end = w.ring[(w.head+w.count-1)%len(w.ring)].end
+		sp = span{w.spans[w.head].start, w.spans[w.last].end}
 	}
-	norm := 0.0
-	if w.n > 0 {
+	var norm float64
+	if w.n < int64(len(invSqrt)) {
+		norm = invSqrt[w.n]
+	} else {
 		norm = 1 / math.Sqrt(float64(w.n))
 	}
-	for c, cat := range w.m.Header.Categories {
-		z := cat.Bias + cat.Scale*float64(w.sum[c])*norm
+	off := 128 * w.n
+	m := w.m
+	// c < k <= maxCategories: the masks below only spare bounds checks
+	for c := 0; c < m.k; c++ {
+		c := c & (maxCategories - 1)
+		v := w.sum[c>>3&(maxStride-1)][c>>1&3] >> (c & 1 * 32)
+		s := int64(uint32(v)) - off
+		z := m.bias[c] + m.scale[c]*float64(s)*norm
 		if z > w.best[c] {
 			w.best[c] = z
-			w.span[c] = [2]int{start, end}
+			w.span[c] = sp
 		}
 	}
 }
+
+// invSqrt[n] is 1/√n (0 for n = 0) as eval computes it, for the feature
+// counts of ordinary windows (48 words of prose have about 300): a load
+// instead of a square root and a division on every word.
+var invSqrt = func() (t [1024]float64) {
+	for n := 1; n < len(t); n++ {
+		t[n] = 1 / math.Sqrt(float64(n))
+	}
+	return t
+}()
 
 func sigmoid(z float64) float64 {
 	if z >= 0 {
