@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -130,10 +131,15 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 				}
 			}
 		}
-		t, next, ok := nextToken(text, i)
-		if !ok {
+		// nextToken, in two calls rather than three.
+		w, gap := i+1, uint8(0) // one space after a word, the common gap
+		if !(i > 0 && w < len(text) && text[i] == ' ' && tokClass[text[w]]&tWord != 0) {
+			w, gap = skipGap(text, i)
+		}
+		if w >= len(text) {
 			break
 		}
+		t, next := wordAt(text, w, gap)
 		i = next
 		r.push(t)
 		switch {
@@ -142,6 +148,11 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 		case skip && t.kind == kLower && breaksAddress(text[t.start:t.end]):
 			// No match reads back past t (see breaksAddress): as far as
 			// matches go, the number before it is out of reach.
+			sinceNumber = 1 << 30
+		case skip && sinceNumber <= maxNumberBack && breaksChain(&r, t):
+			// Until the next number token only matchUS can match, and
+			// its chain from the street word back to the number would
+			// have to pass t.
 			sinceNumber = 1 << 30
 		default:
 			sinceNumber++
@@ -188,27 +199,36 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 // as to find every match that holds the number token at nd: a point in a
 // gap between words, at or after i, with at least words words (runs of
 // non-blank bytes holding an ASCII letter or digit, each at least one
-// token) between it and the run that holds nd, or the end of the last
-// word before that run that breaks every match (breaksAddress), whichever
-// comes later; i when there is neither.
+// token) between it and the run that holds nd, the end of the last word
+// before nd that breaks every match (breaksAddress), or the last hard gap
+// byte before nd (hardGapAt), whichever comes later; i when there is none.
 //
 // A run that opens with an ASCII letter after a blank opens a token (no
 // token holds a blank), so the token nextToken reads there is the one a
 // scan of every token meets, and its end is where that scan reads the next
-// gap from.
+// gap from. A hard gap byte lies in the gap before the next token, so a
+// scan from it reads that token as a scan of every token does, with a gap
+// that holds the same hard flag.
 func restartBefore(text string, i, nd, words int) int {
 	j := nd
 	for j > i && !isBlank(text[j-1]) {
-		j--
+		if j--; hardGapAt(text, j) {
+			return j
+		}
 	}
 	for n := 0; j > i; {
 		for j > i && isBlank(text[j-1]) {
-			j--
+			if j--; text[j] == '\n' && hardGapAt(text, j) {
+				return j
+			}
 		}
 		word := false
 		for j > i && !isBlank(text[j-1]) {
-			word = word || isAlnum(text[j-1])
 			j--
+			word = word || isAlnum(text[j])
+			if hardGapAt(text, j) {
+				return j
+			}
 		}
 		if j > i && 'a' <= text[j] && text[j] <= 'z' {
 			if t, _, _ := nextToken(text, j); t.kind == kLower && breaksAddress(text[t.start:t.end]) {
@@ -222,6 +242,54 @@ func restartBefore(text string, i, nd, words int) int {
 		}
 	}
 	return i
+}
+
+// hardGap marks the ASCII bytes that never sit inside a token and give the
+// gap they are in a flag that sameLine refuses: a line break, ',', ';' and
+// the punctuation of gPunct but for the apostrophe and '-' (which may join
+// a word: innerMark).
+var hardGap = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = tokClass[c]&(gNewline|gComma|gPunct) != 0 && c != '\'' && c != '-'
+	}
+	return t
+}()
+
+// hardGapAt reports whether the byte at q is a hard gap byte that no
+// match reads back past. Every read of a token before another in the
+// matches checks sameLine between the two, which the hard byte fails,
+// except in matchPOBox: "box" and "o" are read back past whatever their
+// gap holds ("PO\nBox 12"). So the word after q must not open with 'b' or
+// 'o' (in any case; a non-ASCII byte before it may be a quote, and is
+// taken as a word that might).
+func hardGapAt(text string, q int) bool {
+	if !hardGap[text[q]] {
+		return false
+	}
+	for k := q + 1; k < len(text); k++ {
+		c := text[k]
+		if c >= utf8.RuneSelf {
+			return false
+		}
+		if isAlnum(c) {
+			c |= 0x20
+			return c != 'b' && c != 'o'
+		}
+	}
+	return true
+}
+
+// breaksChain reports whether t, just pushed after a non-number token,
+// ends every chain of matchUS that would read back past it: a street word
+// at t or after needs every token between it and its house number to be
+// on the same line as the one before (sameLine) and to fit in a street
+// name (inName), which a token of kind kOther never does.
+func breaksChain(r *ring, t token) bool {
+	if t.kind == kOther {
+		return true
+	}
+	p, ok := r.back(1)
+	return ok && !sameLine(t, p)
 }
 
 // breaksAddress reports whether w, a kLower token, ends every match that
@@ -401,13 +469,33 @@ func numberBefore(r *ring, k int, t token) int {
 // hasEUSuffix reports whether the lower-cased word w ends in one of
 // euSuffixes, after at least three more bytes.
 func hasEUSuffix(w []byte) bool {
-	for _, s := range euSuffixes {
-		if len(w) > len(s)+2 && string(w[len(w)-len(s):]) == s {
+	n := len(w)
+	if n < 2 {
+		return false
+	}
+	// Only the suffixes that end in w's last two bytes are compared: for
+	// most words none.
+	for m := euSuffixLast[w[n-1]] & euSuffixPrev[w[n-2]]; m != 0; m &= m - 1 {
+		s := euSuffixes[bits.TrailingZeros64(m)]
+		if n > len(s)+2 && string(w[n-len(s):]) == s {
 			return true
 		}
 	}
 	return false
 }
+
+// euSuffixLast and euSuffixPrev have bit k set for the last and the
+// second-to-last byte of euSuffixes[k] (TestEUSuffixTables: at most 64
+// suffixes, each of two bytes or more).
+var euSuffixLast, euSuffixPrev = func() (last, prev [256]uint64) {
+	for k, s := range euSuffixes {
+		if k < 64 && len(s) >= 2 {
+			last[s[len(s)-1]] |= 1 << k
+			prev[s[len(s)-2]] |= 1 << k
+		}
+	}
+	return last, prev
+}()
 
 // euOpenerTab and euWordTab are euOpeners and euWords for lookups of
 // lower-cased words.
@@ -571,12 +659,7 @@ func unitAt(text string, g *wordtab.Table[uint8], e int) int {
 // addressLine reports whether line may belong to an address block: short,
 // of letters, digits, spaces and , . - ' only.
 func addressLine(line string) bool {
-	words := 0
-	for _, f := range strings.Fields(line) {
-		words++
-		_ = f
-	}
-	if words > 7 {
+	if fieldCount(line) > 7 {
 		return false
 	}
 	for i := 0; i < len(line); i++ {
@@ -588,6 +671,66 @@ func addressLine(line string) bool {
 	return true
 }
 
+// asciiSpace marks the ASCII bytes that unicode.IsSpace reports, which
+// separate the fields of strings.Fields.
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// isASCII reports whether s has no byte from 0x80 up.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldCount returns len(strings.Fields(s)) without building the fields.
+func fieldCount(s string) int {
+	if !isASCII(s) {
+		return len(strings.Fields(s)) // rare: spaces beyond ASCII
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !asciiSpace[s[i]] && (i == 0 || asciiSpace[s[i-1]]) {
+			n++
+		}
+	}
+	return n
+}
+
+// lastFields returns the last two fields of strings.Fields(s) (prev is ""
+// when there is only one) and whether there is at least one, without
+// building the others.
+func lastFields(s string) (prev, last string, ok bool) {
+	if !isASCII(s) {
+		fs := strings.Fields(s) // rare: spaces beyond ASCII
+		switch len(fs) {
+		case 0:
+			return "", "", false
+		case 1:
+			return "", fs[0], true
+		}
+		return fs[len(fs)-2], fs[len(fs)-1], true
+	}
+	field := func(e int) (start, end int) {
+		for e > 0 && asciiSpace[s[e-1]] {
+			e--
+		}
+		start = e
+		for start > 0 && !asciiSpace[s[start-1]] {
+			start--
+		}
+		return start, e
+	}
+	ls, le := field(len(s))
+	if ls == le {
+		return "", "", false
+	}
+	ps, pe := field(ls)
+	return s[ps:pe], s[ls:le], true
+}
+
 // postalEnd returns the end of the postal code or state abbreviation that
 // ends s (a US ZIP, a UK postcode, a 4-5 digit code, "53-320", "394 13",
 // "IL"), or 0 if s does not end in one.
@@ -597,19 +740,19 @@ func postalEnd(s string) int {
 		e--
 	}
 	s = s[:e]
-	fs := strings.Fields(s)
-	if len(fs) == 0 {
+	prev, lastw, ok := lastFields(s)
+	if !ok {
 		return 0
 	}
-	lastw := fs[len(fs)-1]
+	two := prev != "" // at least two fields
 	switch {
 	case isZip(lastw):
 		return e
-	case len(fs) >= 2 && isUKPostcode(fs[len(fs)-2], lastw):
+	case two && isUKPostcode(prev, lastw):
 		return e
-	case len(fs) >= 2 && allDigits(fs[len(fs)-2]) && len(fs[len(fs)-2]) == 3 && allDigits(lastw) && len(lastw) == 2:
+	case two && allDigits(prev) && len(prev) == 3 && allDigits(lastw) && len(lastw) == 2:
 		return e // "394 13"
-	case usStates[lastw] && len(fs) >= 2:
+	case usStates[lastw] && two:
 		return e
 	}
 	return 0

@@ -46,6 +46,15 @@ var months = map[string]int{
 	"september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
 }
 
+// monthFirst marks the first letters of the month names, in both cases.
+var monthFirst = func() (t [256]bool) {
+	for m := range months {
+		t[m[0]] = true
+		t[m[0]-'a'+'A'] = true
+	}
+	return t
+}()
+
 // maxDateLead is how far before its first digit a date may start: a month
 // name of up to 9 letters, a '.', and up to 3 spaces (monthDayYear).
 const maxDateLead = 9 + 1 + 3
@@ -59,13 +68,22 @@ func (d *DOB) detect(text string, skip bool) []detect.Finding {
 	i, nd := 0, -1 // nd: the first digit at or after i
 	for i < len(text) {
 		if skip && nd < i {
-			// Every date holds a digit, at most maxDateLead bytes after
-			// where it starts ("September. 3"); start looking there.
+			// Every date holds a digit. One that starts before its first
+			// digit, nd, starts with a month name (monthDayYear), and
+			// only '.' and spaces stand between the month and the day:
+			// only the word right before nd can start it.
 			nd = indexDigit(text, i)
 			if nd == len(text) {
 				break
 			}
-			i = max(i, nd-maxDateLead)
+			if p := monthWordBefore(text, i, nd); p >= 0 {
+				if end := monthDayYear(text, p); end != 0 {
+					d.report(text, p, end, &em)
+					i = end
+					continue
+				}
+			}
+			i = max(i, nd)
 		}
 		c := text[i]
 		if !isAlnum(c) || wordBefore(text, i) {
@@ -92,6 +110,35 @@ func (d *DOB) detect(text string, skip bool) []detect.Finding {
 		i = end
 	}
 	return em.out
+}
+
+// monthWordBefore returns where the scan of every byte from i tries
+// monthDayYear on a date whose day is the digit at nd, the first digit at
+// or after i: the start of the run of ASCII letters, at most nine, that
+// ends right before an optional '.' and one to three spaces before nd, if
+// it is at or after i and opens a word; -1 when there is none. At any
+// other byte from i to nd the scan tries nothing or fails: a month name is
+// letters that run to the end of their word, and after it monthDayYear
+// reads only '.', spaces and then the day, a digit, which is nd.
+func monthWordBefore(text string, i, nd int) int {
+	k := nd
+	for k > i && nd-k < 3 && text[k-1] == ' ' {
+		k--
+	}
+	if k == nd || k > i && text[k-1] == ' ' {
+		return -1 // no space, or more than three
+	}
+	if k > i && text[k-1] == '.' {
+		k--
+	}
+	e := k
+	for k > i && e-k < 10 && isAlpha(text[k-1]) {
+		k--
+	}
+	if e-k < 3 || e-k > 9 || wordBefore(text, k) {
+		return -1
+	}
+	return k
 }
 
 func (d *DOB) report(text string, s, e int, em *emitter) {
@@ -170,6 +217,9 @@ func validDate(y, m, d int) bool {
 
 // monthAt reads a month name at i and returns its number and end.
 func monthAt(text string, i int) (m, end int) {
+	if i >= len(text) || !monthFirst[text[i]] {
+		return 0, 0 // most words: no month opens with their letter
+	}
 	j := i
 	for j < len(text) && j-i < 10 && isAlpha(text[j]) {
 		j++

@@ -103,6 +103,7 @@ func gazetteer() *wordtab.Table[uint8] {
 			}
 		}
 		gaz = wordtab.New(g)
+		shortGaz = newShortWords(g)
 	})
 	return gaz
 }
@@ -151,8 +152,11 @@ func mayBeName(w string) bool {
 	return n > 2 && w[n-2] == '\'' && w[n-1]|0x20 == 's' && has(w[:n-2])
 }
 
-// lookup returns the flags of word w (any case).
+// lookup returns the flags of word w (any case), g being gazetteer().
 func lookup(g *wordtab.Table[uint8], w string) uint8 {
+	if f, ok := lookupShort(w); ok {
+		return f
+	}
 	var arr [maxWord * 2]byte
 	k := w
 	for i := 0; i < len(w); i++ {
@@ -170,4 +174,38 @@ func lookup(g *wordtab.Table[uint8], w string) uint8 {
 		return f
 	}
 	return 0
+}
+
+// lookupShort returns lookup(gazetteer(), w) and true when w is an ASCII
+// word of up to eight bytes, and false otherwise. Such a word equals, ASCII
+// case folded, only keys like it, which shortGaz holds all of.
+func lookupShort(w string) (uint8, bool) {
+	x, ok := packShort(w)
+	if !ok {
+		return 0, false
+	}
+	return shortFlags(x, w)
+}
+
+// lookupAt is lookup(g, text[start:end]), with the word packed from one
+// load when it is short.
+func lookupAt(g *wordtab.Table[uint8], text string, start, end int) uint8 {
+	if x, ok := packShortAt(text, start, end); ok {
+		f, _ := shortFlags(x, text[start:end])
+		return f
+	}
+	return lookup(g, text[start:end])
+}
+
+// shortFlags is lookupShort for w packed into x.
+func shortFlags(x uint64, w string) (uint8, bool) {
+	if f, ok := shortGaz.get(x); ok {
+		return f, true
+	}
+	// Possessive: "Smith's".
+	if n := len(w); n > 2 && w[n-2] == '\'' && w[n-1]|0x20 == 's' {
+		f, _ := shortGaz.get(x & (1<<(8*(n-2)) - 1))
+		return f, true
+	}
+	return 0, true
 }

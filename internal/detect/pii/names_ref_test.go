@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -8,13 +9,16 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/brianvoe/gofakeit/v7/data"
+
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
 	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
 )
 
 // The person and address detectors as they were before their speed work
-// (commit f70838d), on refNextToken, without the skips (as detect with
+// (commit f70838d; the helpers at the end of the file as they were at
+// commit a0ab58e), on refNextToken, without the skips (as detect with
 // skip false) and without the shortcuts that decide a run or a number
 // before its lookups: the definitions the detectors must agree with, at
 // every score (MinScore 0) and not only the reported ones.
@@ -35,7 +39,7 @@ func refPersonDetect(d *Person, text string) []detect.Finding {
 		if n == 0 && skip {
 			// Outside a run only a word that opens with a capital
 			// matters: step over the others without classifying them.
-			i = skipUncapitalised(text, i)
+			i, _, _ = skipUncapitalised(text, i)
 		}
 		t, next, ok := refNextToken(text, i)
 		if !ok {
@@ -66,7 +70,7 @@ func refEvaluate(d *Person, text string, g *wordtab.Table[uint8], run []token, n
 	var fa [maxRun + 2]uint8
 	flags := fa[:len(run)]
 	for k, t := range run {
-		flags[k] = lookup(g, text[t.start:t.end])
+		flags[k] = refLookup(g, text[t.start:t.end])
 	}
 	// Honorifics open the run: "Mr. Smith", "Dr Jane Doe".
 	title := false
@@ -109,7 +113,7 @@ func refEvaluate(d *Person, text string, g *wordtab.Table[uint8], run []token, n
 			end -= len("’") - 1
 		}
 	}
-	cue, strong := cueBefore(text, start)
+	cue, strong := refCueBefore(text, start)
 	if run[0].kind == kAllCaps && !title && !strong {
 		return // "LONDON", "ASAP"
 	}
@@ -258,15 +262,15 @@ func refAddressDetect(d *Address, text string) []detect.Finding {
 				m = matchPOBox(text, &r)
 			}
 		case t.kind == kCap || t.kind == kAllCaps:
-			if sinceNumber <= maxNumberBack && lookup(g, text[t.start:t.end])&fStreet != 0 {
+			if sinceNumber <= maxNumberBack && refLookup(g, text[t.start:t.end])&fStreet != 0 {
 				m = matchUS(text, g, &r)
 			}
 		}
 		if m.ev == "" || m.start < last {
 			continue
 		}
-		m.end = extendAddress(text, g, m.end, &m.score)
-		if hasCue(text, m.start, addressCues) {
+		m.end = refExtendAddress(text, g, m.end, &m.score)
+		if refHasCueIn(text, m.start-cueWindow, m.start, addressCues) {
 			m.score += 0.1
 		}
 		found = append(found, m)
@@ -317,7 +321,7 @@ func refMatchEU(text string, g *wordtab.Table[uint8], r *ring) span {
 			if b, ok := r.back(k + 1); ok && sameLine(t, b) {
 				if b.kind == kNum && b.digits == b.end-b.start && b.digits <= 6 {
 					start = b.start
-				} else if b.kind == kCap && lookup(gazetteer(), text[b.start:b.end])&fCommon == 0 && !euOpeners[strings.ToLower(text[b.start:b.end])] {
+				} else if b.kind == kCap && refLookup(gazetteer(), text[b.start:b.end])&fCommon == 0 && !euOpeners[strings.ToLower(text[b.start:b.end])] {
 					start = b.start
 				}
 			}
@@ -388,4 +392,402 @@ func FuzzNamesReference(f *testing.F) {
 	f.Add("Koskikatu 25 and Rua do Arenque 1634, P.O. Box 12; PSC 1234, Box 5678; the 5th Ave NW")
 	f.Add("JOHN: hi\nLisa: Remember me? Sent from Bahnhofstraße 12, 8001 Zürich. Király u. 15.")
 	f.Fuzz(checkNamesReference)
+}
+
+// The helpers below are, as they were at commit a0ab58e, the ones the
+// second round of speed work changed (the gazetteer lookup, the name cue,
+// the address block, the month name), for the references above and for
+// the comparisons that follow.
+
+// refLookup is lookup on the general table only.
+func refLookup(g *wordtab.Table[uint8], w string) uint8 {
+	var arr [maxWord * 2]byte
+	k := w
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			k = string(lowerKey(arr[:0], w)) // rare: lower-case rune by rune
+			break
+		}
+	}
+	if f, ok := g.Get(k); ok {
+		return f
+	}
+	// Possessive: "Smith's".
+	if n := len(k); n > 2 && k[n-2] == '\'' && k[n-1]|0x20 == 's' {
+		f, _ := g.Get(k[:n-2])
+		return f
+	}
+	return 0
+}
+
+// refCueBefore is cueBefore without its shortcut for a window that ends
+// with no word.
+func refCueBefore(text string, pos int) (cue, strong bool) {
+	const window = 32
+	e := pos
+	for e > 0 && e > pos-8 && cueSep[text[e-1]] {
+		e--
+	}
+	from := max(0, e-window)
+	// A cue ends with the window's last word: most windows end with none.
+	k := e
+	for k > from && (isAlnum(text[k-1]) || text[k-1] == '\'') {
+		k--
+	}
+	if _, ok := cueLastWords.Get(text[k:e]); !ok {
+		return false, false
+	}
+	// Try every word start in the window, as far back as the longest cue,
+	// as the start of a cue.
+	for i := e - 1; i >= max(from, e-maxCueLen); i-- {
+		if i > from && (isAlnum(text[i-1]) || text[i-1] == '\'') || !isAlnum(text[i]) {
+			continue
+		}
+		if s, ok := nameCueTable.Get(text[i:e]); ok {
+			cue = true
+			if s {
+				return true, true
+			}
+		}
+	}
+	return cue, false
+}
+
+// refExtendAddress is extendAddress on the reference helpers.
+func refExtendAddress(text string, g *wordtab.Table[uint8], e int, score *float64) int {
+	// Units on the same line: ", Apt. 4", " Suite 501 Apt. 397", " #12".
+	for range 2 {
+		ue := refUnitAt(text, g, e)
+		if ue == e {
+			break
+		}
+		e = ue
+		*score += 0.05
+	}
+	// The rest of the line after a comma: ", Springfield, IL 62704".
+	if e < len(text) && text[e] == ',' {
+		le := e
+		for le < len(text) && le-e < maxLine*2 && text[le] != '\n' && text[le] != '?' && text[le] != '!' && !(text[le] == '.' && (le+1 == len(text) || text[le+1] == ' ')) {
+			le++
+		}
+		if pe := refPostalEnd(text[e:le]); pe > 0 {
+			*score += 0.1
+			return e + pe
+		}
+	}
+	// Following lines of a block: unit lines, city lines, a line with the
+	// postal code. Lines may carry a quote prefix ("> ") and one blank
+	// line may sit inside the block.
+	blockEnd, lineStart := e, e
+	blank := 0
+	for range 5 {
+		nl := strings.IndexByte(text[lineStart:min(len(text), lineStart+maxLine+2)], '\n')
+		if nl < 0 {
+			break
+		}
+		if lineStart == e && strings.TrimSpace(text[lineStart:lineStart+nl]) != "" {
+			break // text after the address on its line
+		}
+		ls := lineStart + nl + 1
+		le := ls
+		for le < len(text) && text[le] != '\n' && le-ls <= maxLine {
+			le++
+		}
+		if le-ls > maxLine {
+			break
+		}
+		lineStart = le
+		off := ls
+		for off < le && off-ls < 6 && strings.IndexByte(" \t>?*-|", text[off]) >= 0 {
+			off++
+		}
+		line := strings.TrimRight(text[off:le], " \t\r")
+		if line == "" {
+			if blank++; blank > 1 {
+				break
+			}
+			continue
+		}
+		if !refAddressLine(line) {
+			break
+		}
+		if ue := refUnitAt(text, g, off-1); ue > off && strings.TrimSpace(text[ue:le]) == "" {
+			blockEnd = ue
+		} else if pe := refPostalEnd(line); pe > 0 {
+			blockEnd = off + pe
+			*score += 0.1
+			break
+		}
+	}
+	if blockEnd > e {
+		return blockEnd
+	}
+	return e
+}
+
+func refUnitAt(text string, g *wordtab.Table[uint8], e int) int {
+	i := e
+	if i < len(text) && text[i] == ',' {
+		i++
+	}
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+		i++
+	}
+	if i < len(text) && text[i] == '#' {
+		i++
+	} else {
+		t, next, ok := nextToken(text, i)
+		if !ok || t.start != i || t.kind == kNum || refLookup(g, text[t.start:t.end])&fUnit == 0 {
+			return e
+		}
+		i = next
+		if i < len(text) && text[i] == '.' {
+			i++
+		}
+		for i < len(text) && text[i] == ' ' {
+			i++
+		}
+	}
+	s := i
+	for i < len(text) && i-s < 6 && (isAlnum(text[i]) || text[i] == '-') {
+		i++
+	}
+	if i == s || !isDigit(text[s]) && i-s > 1 || wordAfter(text, i) {
+		return e
+	}
+	return i
+}
+
+// refAddressLine and refPostalEnd split the line with strings.Fields.
+func refAddressLine(line string) bool {
+	words := 0
+	for _, f := range strings.Fields(line) {
+		words++
+		_ = f
+	}
+	if words > 7 {
+		return false
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c < 0x80 && !isAlnum(c) && !strings.ContainsRune(" ,.-'#/", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func refPostalEnd(s string) int {
+	e := len(s)
+	for e > 0 && (s[e-1] == ' ' || s[e-1] == ',' || s[e-1] == '\r') {
+		e--
+	}
+	s = s[:e]
+	fs := strings.Fields(s)
+	if len(fs) == 0 {
+		return 0
+	}
+	lastw := fs[len(fs)-1]
+	switch {
+	case isZip(lastw):
+		return e
+	case len(fs) >= 2 && isUKPostcode(fs[len(fs)-2], lastw):
+		return e
+	case len(fs) >= 2 && allDigits(fs[len(fs)-2]) && len(fs[len(fs)-2]) == 3 && allDigits(lastw) && len(lastw) == 2:
+		return e // "394 13"
+	case usStates[lastw] && len(fs) >= 2:
+		return e
+	}
+	return 0
+}
+
+// refMonthAt is monthAt without its first-letter shortcut.
+func refMonthAt(text string, i int) (m, end int) {
+	j := i
+	for j < len(text) && j-i < 10 && isAlpha(text[j]) {
+		j++
+	}
+	if j-i < 3 || j-i > 9 || wordAfter(text, j) {
+		return 0, 0
+	}
+	var arr [10]byte
+	m = months[string(lowerWindow(arr[:0], text, i, j))]
+	if m == 0 {
+		return 0, 0
+	}
+	if j < len(text) && text[j] == '.' {
+		j++
+	}
+	return m, j
+}
+
+// TestLookupMatchesReference compares lookup (shortGaz for short ASCII
+// words) with the general table on every key of the gazetteer, in every
+// case and possessive, and on words that are no keys.
+func TestLookupMatchesReference(t *testing.T) {
+	g := gazetteer()
+	var words []string
+	for _, list := range [][]string{data.Person["first"], data.Person["middle"], data.Person["last"], data.Address["city"]} {
+		words = append(words, list...)
+	}
+	for _, list := range data.Word {
+		words = append(words, list...)
+	}
+	words = append(words, strings.Fields(extraCommon+extraTitles+streetAbbrevs+unitWords)...)
+	words = append(words, "", "a", "'s", "x's", "\x00", "a\x00b", "ab\x00", "smith\x00s", "İ", "Émile", "JOSÉ", "o'brien", "O'BRIEN'S", "st", "ST's")
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 5000 {
+		b := make([]byte, 1+rng.IntN(10))
+		for k := range b {
+			const alphabet = "abcdeEIOSZ's\x00\xc3\xa9-"
+			b[k] = alphabet[rng.IntN(len(alphabet))]
+		}
+		words = append(words, string(b))
+	}
+	for _, w := range words {
+		for _, v := range []string{w, strings.ToUpper(w), strings.ToLower(w), w + "'s", w + "'S", w + "\u2019s"} {
+			checkLookup(t, g, v)
+		}
+	}
+}
+
+// checkLookup fails t unless lookup and lookupAt agree with refLookup on
+// w, alone and inside a longer text (where packShortAt reads it with one
+// load).
+func checkLookup(t *testing.T, g *wordtab.Table[uint8], w string) {
+	t.Helper()
+	want := refLookup(g, w)
+	if got := lookup(g, w); got != want {
+		t.Fatalf("lookup(%q) = %b, reference %b", w, got, want)
+	}
+	for _, text := range []string{w, w + " tail of the text", "x " + w + "\x00\x00\x00\x00\x00\x00\x00\x00"} {
+		i := strings.Index(text, w)
+		if got := lookupAt(g, text, i, i+len(w)); got != want {
+			t.Fatalf("lookupAt(%q, %d, %d) = %b, reference %b", text, i, i+len(w), got, want)
+		}
+	}
+}
+
+func FuzzLookup(f *testing.F) {
+	f.Add("Smith's")
+	f.Add("o\x00")
+	f.Fuzz(func(t *testing.T, w string) {
+		if len(w) > 80 {
+			w = w[:80]
+		}
+		checkLookup(t, gazetteer(), w)
+	})
+}
+
+// checkHelpers fails t unless the helpers the speed work changed agree with
+// their references on text: the address block's lines, the name cue, the
+// month name and the EU street suffix at every offset.
+func checkHelpers(t *testing.T, text string) {
+	t.Helper()
+	if got, want := postalEnd(text), refPostalEnd(text); got != want {
+		t.Fatalf("postalEnd(%q) = %d, reference %d", text, got, want)
+	}
+	if got, want := addressLine(text), refAddressLine(text); got != want {
+		t.Fatalf("addressLine(%q) = %v, reference %v", text, got, want)
+	}
+	if got, want := fieldCount(text), len(strings.Fields(text)); got != want {
+		t.Fatalf("fieldCount(%q) = %d, want %d", text, got, want)
+	}
+	for i := 0; i <= len(text); i++ {
+		c, s := cueBefore(text, i)
+		rc, rs := refCueBefore(text, i)
+		if c != rc || s != rs {
+			t.Fatalf("cueBefore(%q, %d) = %v, %v; reference %v, %v", text, i, c, s, rc, rs)
+		}
+		if i == len(text) {
+			break
+		}
+		m, e := monthAt(text, i)
+		rm, re := refMonthAt(text, i)
+		if m != rm || e != re {
+			t.Fatalf("monthAt(%q, %d) = %d, %d; reference %d, %d", text, i, m, e, rm, re)
+		}
+		if 'a' <= text[i] && text[i] <= 'z' {
+			e := i
+			for e < len(text) && e-i < 6 && 'a' <= text[e] && text[e] <= 'z' {
+				e++
+			}
+			if got, want := mayBeParticle(text, i), refParticles[text[i:e]]; got != want {
+				t.Fatalf("mayBeParticle(%q, %d) = %v, want %v", text, i, got, want)
+			}
+		}
+		var arr [maxWord * 2]byte
+		w := lowerKey(arr[:0], text[i:])
+		if got, want := hasEUSuffix(w), refHasEUSuffix(string(w)); got != want {
+			t.Fatalf("hasEUSuffix(%q) = %v, reference %v", w, got, want)
+		}
+	}
+}
+
+func TestHelpersMatchReference(t *testing.T) {
+	texts := []string{
+		"", " ", "IL", "Springfield, IL 62704", "SW1A 1AA", "London SW1A 1AA ,\r", "394 13", "53-320 Poznań",
+		"Ul. Długa 5\u00a012-345", "a\u2003b c", "\x85x", "one two three four five six seven eight",
+		"my name is Jane", "Dear  Anna", "I'm Bob", "called: Joe", "sincerely,\n Ann", "the grandmother Ann",
+		"born March 12, 1985", "12 Sept. 1999", "Mayor", "MARCH 3", "junk", "decembers",
+		"Koskikatu 25", "Bahnhofstraße", "Kongensgade", "van der", "de la", "dell", "alle", "zu",
+	}
+	texts = append(texts, cueLists[0]...)
+	rng := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{" ", "  ", ",", "\n", "\r", "\t", "\u00a0", "IL", "62704", "SW1A", "1AA", "my", "name", "is",
+		"Dear", ":", "'", "i'm", "March", "mar", "Sept", ".", "12", "van", "de", "katu", "straße", "gade", "x", "É", "\xff"}
+	for range 3000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(10) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	for _, s := range texts {
+		checkHelpers(t, s)
+	}
+}
+
+func FuzzHelpers(f *testing.F) {
+	f.Add("Dear Mr. van der Berg, born Sept. 3, 1980 at Koskikatu 25\nSpringfield, IL 62704")
+	f.Fuzz(func(t *testing.T, text string) {
+		if len(text) > 200 {
+			text = text[:200]
+		}
+		checkHelpers(t, text)
+	})
+}
+
+// TestEUSuffixTables checks what the bit sets of hasEUSuffix assume.
+func TestEUSuffixTables(t *testing.T) {
+	if len(euSuffixes) > 64 {
+		t.Fatalf("%d EU suffixes: the tables hold 64", len(euSuffixes))
+	}
+	for _, s := range euSuffixes {
+		if len(s) < 2 || s != strings.ToLower(s) {
+			t.Fatalf("EU suffix %q: want two bytes or more, lower case", s)
+		}
+		if !hasEUSuffix([]byte("abc" + s)) {
+			t.Fatalf("hasEUSuffix misses %q", "abc"+s)
+		}
+	}
+}
+
+// TestParticles checks that the quick test of mayBeParticle knows every
+// particle of isParticle, and isParticle no other word.
+func TestParticles(t *testing.T) {
+	for p := range refParticles {
+		if !isParticle(p) || !mayBeParticle(p+" x", 0) {
+			t.Fatalf("particle %q missed", p)
+		}
+	}
+	for a := 'a'; a <= 'z'; a++ {
+		for b := 'a'; b <= 'z'; b++ {
+			for _, w := range []string{string(a), string([]rune{a, b}), string([]rune{a, b, 'n'}), string([]rune{a, b, 'r'}), string([]rune{a, b, 's'})} {
+				if isParticle(w) != refParticles[w] || mayBeParticle(w, 0) != refParticles[w] {
+					t.Fatalf("isParticle(%q) = %v, mayBeParticle %v, want %v", w, isParticle(w), mayBeParticle(w, 0), refParticles[w])
+				}
+			}
+		}
+	}
 }

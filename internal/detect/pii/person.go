@@ -98,28 +98,49 @@ func (d *Person) detect(text string, skip bool) []detect.Finding {
 	var run [maxRun + 2]token
 	n := 0
 	for i := 0; i < len(text); {
-		if n == 0 && skip {
+		var t token
+		var next int
+		switch {
+		case n == 0 && skip:
 			// Outside a run only a word that opens with a capital
 			// matters: step over the others without classifying them.
-			i = skipUncapitalised(text, i)
-		}
-		if n > 0 && skip {
+			j, w, gap := skipUncapitalised(text, i)
+			if w < 0 {
+				var ok bool
+				if t, next, ok = nextToken(text, j); !ok {
+					i = len(text)
+					continue
+				}
+			} else {
+				t, next = wordAt(text, w, gap)
+			}
+		case n > 0 && skip:
 			// A word that opens with a small ASCII letter ends the run
 			// unless it is a particle, and is no capital, number or
 			// street word for placeFollows: evaluate the run without
 			// reading the word, and skip from its start (a token start
 			// is as good as a token end for skipUncapitalised).
-			w, gap := skipGap(text, i)
-			if w < len(text) && 'a' <= text[w] && text[w] <= 'z' && !(gap&^gPunct == 0 && mayBeParticle(text, w)) {
-				d.evaluate(text, g, run[:n], token{start: w, end: w, kind: kLower, gap: gap}, true, &em)
+			w, gap := i+1, uint8(0) // one space, the common gap
+			if !(w < len(text) && text[i] == ' ' && tokClass[text[w]]&tWord != 0) {
+				w, gap = skipGap(text, i)
+			}
+			if w == len(text) {
+				i = w
+				continue
+			}
+			if c := text[w]; 'a' <= c && c <= 'z' && !(gap&^gPunct == 0 && mayBeParticle(text, w)) {
+				d.evaluate(text, g, run[:n], token{start: w, end: w, tokenInfo: tokenInfo{kind: kLower, gap: gap}}, true, &em)
 				n = 0
 				i = w
 				continue
 			}
-		}
-		t, next, ok := nextToken(text, i)
-		if !ok {
-			break
+			t, next = wordAt(text, w, gap)
+		default:
+			var ok bool
+			if t, next, ok = nextToken(text, i); !ok {
+				i = len(text)
+				continue
+			}
 		}
 		i = next
 		nameLike := t.kind == kCap || t.kind == kInitial || t.kind == kAllCaps
@@ -155,12 +176,26 @@ func (d *Person) detect(text string, skip bool) []detect.Finding {
 // ASCII letter, may be a particle: its first letters, up to the first
 // byte that is no small ASCII letter, are one.
 func mayBeParticle(text string, w int) bool {
+	// Most words are turned away by their first two letters.
+	if w+1 >= len(text) || text[w+1] < 'a' || text[w+1] > 'z' || !particleStart[text[w]-'a'][text[w+1]-'a'] {
+		return false // no particle has one letter
+	}
 	e := w
 	for e < len(text) && e-w < 6 && 'a' <= text[e] && text[e] <= 'z' {
 		e++
 	}
 	return isParticle(text[w:e])
 }
+
+// particleStart marks the first two letters of the particles of
+// isParticle (TestParticles checks the two lists agree).
+var particleStart = func() (t [26][26]bool) {
+	for _, p := range []string{"van", "von", "de", "da", "del", "della", "der", "den", "di", "du", "le", "la",
+		"bin", "ibn", "al", "dos", "das", "ter", "af", "zu"} {
+		t[p[0]-'a'][p[1]-'a'] = true
+	}
+	return t
+}()
 
 // isParticle reports whether w is one of the particles that may sit
 // inside a name in lower case ("van", "de", "bin"): a switch, cheaper than
@@ -194,6 +229,8 @@ func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, nex
 	// lookup (the checks below come to the same for any flags).
 	// A run of one word keeps its start, so its cue is looked for once.
 	var cue, strong, cueDone bool
+	var first uint8 // the flags of run[0] when haveFirst
+	haveFirst := false
 	if len(run) == 1 {
 		switch t := run[0]; t.kind {
 		case kInitial:
@@ -210,15 +247,28 @@ func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, nex
 			// name_last): most sentence openers are neither.
 			cue, strong = cueBefore(text, t.start)
 			cueDone = true
-			if !cue && !(t.end < len(text) && text[t.end] == ':') && !mayBeName(text[t.start:t.end]) {
-				return
+			if !cue && !(t.end < len(text) && text[t.end] == ':') {
+				w := text[t.start:t.end]
+				if x, ok := packShortAt(text, t.start, t.end); ok {
+					f, _ := shortFlags(x, w)
+					if f&(fFirst|fLast) == 0 {
+						return
+					}
+					first, haveFirst = f, true
+				} else if !mayBeName(w) {
+					return // a long or non-ASCII word: the filter first
+				}
 			}
 		}
 	}
 	var fa [maxRun + 2]uint8
 	flags := fa[:len(run)]
 	for k, t := range run {
-		flags[k] = lookup(g, text[t.start:t.end])
+		if k == 0 && haveFirst {
+			flags[0] = first
+			continue
+		}
+		flags[k] = lookupAt(g, text, t.start, t.end)
 	}
 	// Honorifics open the run: "Mr. Smith", "Dr Jane Doe".
 	title := false
@@ -386,6 +436,9 @@ func cueBefore(text string, pos int) (cue, strong bool) {
 	e := pos
 	for e > 0 && e > pos-8 && cueSep[text[e-1]] {
 		e--
+	}
+	if e == 0 || !isAlnum(text[e-1]) && text[e-1] != '\'' {
+		return false, false // no word ends there ("... end. The")
 	}
 	from := max(0, e-window)
 	// A cue ends with the window's last word: most windows end with none.

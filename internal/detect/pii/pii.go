@@ -198,24 +198,67 @@ func hasCue(text string, pos int, cues []string) bool {
 }
 
 // hasCueIn reports whether one of cues occurs as a whole word or phrase in
-// text[from:to], ASCII case folded.
+// text[from:to] (at most its first 128 bytes), ASCII case folded: at a
+// byte of the window that no ASCII letter or digit of the window precedes,
+// and with none right after it in the window. Cues are non-empty and lower
+// case (an empty one matches nothing).
+//
+// The window is read in place: only the starts of words are compared with
+// the cues, and only with those that open with the byte there.
+// refHasCueIn (in the tests) is the plain definition on a lowered copy.
 func hasCueIn(text string, from, to int, cues []string) bool {
-	var arr [128]byte
-	w := lowerWindow(arr[:0], text, from, min(to, max(0, from)+len(arr)))
-	s := string(w) // small: one short allocation only for candidates
+	lo := max(0, from)
+	hi := min(len(text), to, lo+128)
+	if lo >= hi {
+		return false
+	}
+	s := text[lo:hi]
+	// first has bit b&63 set for the first byte b of every cue: a word
+	// start whose byte is not in it is compared with no cue.
+	var first uint64
 	for _, c := range cues {
-		for off := 0; ; {
-			i := strings.Index(s[off:], c)
-			if i < 0 {
-				break
-			}
-			i += off
+		if c != "" {
+			first |= 1 << (c[0] & 63)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if i > 0 && isAlnum(s[i-1]) {
+			continue
+		}
+		b := lowerASCII[s[i]]
+		if first&(1<<(b&63)) == 0 {
+			continue
+		}
+		for _, c := range cues {
 			j := i + len(c)
-			if (i == 0 || !isAlnum(s[i-1])) && (j == len(s) || !isAlnum(s[j])) {
+			if c == "" || c[0] != b || j > len(s) || j < len(s) && isAlnum(s[j]) {
+				continue
+			}
+			if foldedEqual(s[i:j], c) {
 				return true
 			}
-			off = i + 1
 		}
 	}
 	return false
 }
+
+// foldedEqual reports whether w, its ASCII letters lowered, is c.
+func foldedEqual(w, c string) bool {
+	for k := 0; k < len(c); k++ {
+		if lowerASCII[w[k]] != c[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII maps each byte to itself with ASCII capitals lowered.
+var lowerASCII = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()

@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -52,8 +53,8 @@ func upperOrHighBytes(x uint64) uint64 {
 // i, or len(s).
 func indexDigit(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
-		if digitBytes(load64(s, i)) != 0 {
-			break
+		if m := digitBytes(load64(s, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3 // the mask is exact per byte
 		}
 	}
 	for ; i < len(s); i++ {
@@ -77,8 +78,8 @@ func nextDigit(s string, i int, skip bool) int {
 // non-ASCII byte in s at or after i, or len(s).
 func indexUpperOrHigh(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
-		if upperOrHighBytes(load64(s, i)) != 0 {
-			break
+		if m := upperOrHighBytes(load64(s, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for ; i < len(s); i++ {
@@ -95,10 +96,13 @@ func indexUpperOrHigh(s string, i int) int {
 func indexAnyDigit(s string, i int) int {
 	for i < len(s) {
 		if i+8 <= len(s) {
-			if x := load64(s, i); digitBytes(x)|x&hi8 == 0 {
+			x := load64(s, i)
+			m := digitBytes(x) | x&hi8
+			if m == 0 {
 				i += 8
 				continue
 			}
+			i += bits.TrailingZeros64(m) >> 3 // a digit or a non-ASCII byte
 		}
 		switch c := s[i]; {
 		case isDigit(c):

@@ -27,12 +27,23 @@ const (
 )
 
 // token is one word of the text.
+//
+// Its fields are grouped so that it has no more than four at each level
+// (and 32 bytes): the compiler then keeps a token in registers, field by
+// field, rather than copying it through memory, where reading back a token
+// just written field by field in wide moves stalls the processor (store
+// forwarding fails), at every token of the scans.
 type token struct {
-	start, end int   // the word's bytes, without a trailing '.'
-	kind       uint8 // kOther...
-	gap        uint8 // gap flags before the word
-	dot        bool  // the word is followed directly by '.'
-	digits     int   // number of leading digits (kNum)
+	start, end int // the word's bytes, without a trailing '.'
+	tokenInfo
+}
+
+// tokenInfo is what a token tells of its word.
+type tokenInfo struct {
+	kind   uint8 // kOther...
+	gap    uint8 // gap flags before the word
+	dot    bool  // the word is followed directly by '.'
+	digits int   // number of leading digits (kNum)
 }
 
 // maxWord bounds a word: longer runs of letters are split, so that no
@@ -103,7 +114,45 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 	if i >= len(text) {
 		return token{}, i, false
 	}
-	t = token{start: i, gap: gap}
+	t, next = wordAt(text, i, gap)
+	return t, next, true
+}
+
+// wordAt is nextToken for the word that starts at i (i < len(text)), a
+// byte where a scan of the gap before it stopped, with that gap's flags.
+func wordAt(text string, i int, gap uint8) (t token, next int) {
+	t = token{start: i, tokenInfo: tokenInfo{gap: gap}}
+	// Most words are ASCII letters and digits ended, within eight bytes,
+	// by an ASCII byte that cannot join them: one load decides them, and
+	// the class masks give the kind without counting.
+	if i+8 <= len(text) {
+		d, u, l := asciiClasses(load64(text, i))
+		if stop := ^(d | u | l) & hi8; stop != 0 {
+			n := bits.TrailingZeros64(stop) >> 3
+			if c := text[i+n]; n > 0 && c < utf8.RuneSelf && c != '\'' && c != '-' {
+				keep := uint64(1)<<(8*n) - 1
+				d, u, l = d&keep, u&keep, l&keep
+				t.end, t.dot = i+n, c == '.'
+				t.digits = bits.TrailingZeros64(^d&hi8) >> 3
+				first := text[i]
+				switch {
+				case t.digits > 0:
+					t.kind = kNum
+				case d != 0:
+					// kOther
+				case l == 0 && u != 0 && u&(u-1) == 0:
+					t.kind = kInitial // one letter, a capital
+				case isUpperASCII(first) && l != 0:
+					t.kind = kCap
+				case l == 0 && u&(u-1) != 0:
+					t.kind = kAllCaps // two capitals or more, nothing else
+				case 'a' <= first && first <= 'z':
+					t.kind = kLower
+				}
+				return t, i + n
+			}
+		}
+	}
 	lim := min(len(text), i+maxWord)
 	// The word, eight bytes at a time while eight are left: the class
 	// masks of a load give the length of the ASCII letters and digits in
@@ -186,7 +235,7 @@ func nextToken(text string, i int) (t token, next int, ok bool) {
 	case 'a' <= first && first <= 'z':
 		t.kind = kLower
 	}
-	return t, i, true
+	return t, i
 }
 
 // asciiClasses returns the masks of the bytes of x that are ASCII digits,
@@ -201,6 +250,9 @@ func asciiClasses(x uint64) (digit, upper, lower uint64) {
 	return digit, upper, lower
 }
 
+// spaces8 is eight ASCII spaces as load64 reads them.
+const spaces8 = 0x2020202020202020
+
 // skipGap returns the start of the first word at or after i (len(text)
 // when there is none) and the gap flags of what lies before it, from i on
 // (gStart when i is 0).
@@ -211,6 +263,16 @@ func skipGap(text string, i int) (int, uint8) {
 	}
 	newlines := 0
 	for i < len(text) {
+		// Runs of spaces (the padding of tables and code) add no flag:
+		// eight at a time.
+		if text[i] == ' ' {
+			for i+8 <= len(text) && load64(text, i) == spaces8 {
+				i += 8
+			}
+			if i == len(text) {
+				break
+			}
+		}
 		c := tokClass[text[i]]
 		if c&tWord != 0 {
 			break
@@ -242,7 +304,7 @@ func skipGap(text string, i int) (int, uint8) {
 // wordRunes finishes the word t that nextToken started, from i on, rune by
 // rune, with the counts so far; lead is whether every character before i
 // was a digit.
-func wordRunes(text string, t token, i, digits, upper, lower, letters int, lead bool) (token, int, bool) {
+func wordRunes(text string, t token, i, digits, upper, lower, letters int, lead bool) (token, int) {
 	for i < len(text) && i-t.start < maxWord {
 		b := text[i]
 		if b < utf8.RuneSelf {
@@ -311,7 +373,7 @@ end:
 	case letters > 0 && digits == 0 && unicode.IsLower(first):
 		t.kind = kLower
 	}
-	return t, i, true
+	return t, i
 }
 
 // innerMark reports whether the ASCII byte at i, inside the word that
@@ -352,27 +414,57 @@ func wordEnd(text string, start int) int {
 }
 
 // skipUncapitalised steps over the words from i on that open with an ASCII
-// lower-case letter or digit, and returns the end of the last of them (i
-// when the next word opens otherwise). i must be 0 or the end of a token,
-// so that nextToken at the result finds the next word, and its gap, as a
-// scan of every token would.
+// lower-case letter or digit, and returns the end of the last of them, j
+// (i when the next word opens otherwise). i must be 0 or the end of a
+// token, so that nextToken at j finds the next word, and its gap, as a scan
+// of every token would. When that word opens with an ASCII capital right
+// after ASCII gap bytes, it also returns the word's start w and the gap
+// flags nextToken at j would give it, so that wordAt(text, w, gap) reads
+// the word without scanning the gap again; otherwise w is -1.
 //
 // It looks for the next capital or non-ASCII byte eight bytes at a time;
 // everything before it is lower-case ASCII words and ASCII gaps. When that
 // byte follows a gap, the last word before the gap ends the skip; when it
 // is inside a word (iPhone), the words up to it are stepped over one by one.
-func skipUncapitalised(text string, i int) int {
+func skipUncapitalised(text string, i int) (j, w int, gap uint8) {
 	for {
 		u := indexUpperOrHigh(text, i)
 		if u == len(text) {
-			return u // no capital left: no name either
+			return u, -1, 0 // no capital left: no name either
 		}
+		// Back over the gap before u, gathering its flags as skipGap
+		// would (every byte of it is ASCII and no word byte).
 		j := u
-		for j > i && gapByte(text, i, j-1) {
+		newlines := 0
+		for j > i {
+			if c := text[j-1]; isAlnum(c) || (c == '\'' || c == '-') && !gapByte(text, i, j-1) {
+				break
+			}
 			j--
+			c := tokClass[text[j]]
+			gap |= c
+			if c == gNewline {
+				newlines++
+			}
+			// Spaces are gap bytes that add no flag: eight at a time.
+			for j-8 >= i && load64(text, j-8) == spaces8 {
+				j -= 8
+			}
 		}
-		if j < u || u == i {
-			return j
+		if j < u {
+			if text[u] >= utf8.RuneSelf {
+				return j, -1, 0 // maybe a quote, not a word
+			}
+			if newlines > 1 {
+				gap |= gBlank
+			}
+			if j == 0 {
+				gap |= gStart
+			}
+			return j, u, gap
+		}
+		if u == i {
+			return j, -1, 0
 		}
 		// u is inside a word: step over the words up to and past it.
 		for i <= u {
@@ -381,7 +473,7 @@ func skipUncapitalised(text string, i int) int {
 				w++
 			}
 			if w == len(text) || class[text[w]]&(cLower|cDigit) == 0 {
-				return i
+				return i, -1, 0
 			}
 			i = wordEnd(text, w)
 		}

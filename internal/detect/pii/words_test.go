@@ -55,7 +55,7 @@ func refNextToken(text string, i int) (t token, next int, ok bool) {
 	if i >= len(text) {
 		return token{}, i, false
 	}
-	t = token{start: i, gap: gap}
+	t = token{start: i, tokenInfo: tokenInfo{gap: gap}}
 	var first rune
 	upper, lower, letters, digits := 0, 0, 0, 0
 	leadDigits := true
@@ -160,6 +160,7 @@ func TestNextTokenMatchesReference(t *testing.T) {
 		"Mr. Smith's 42nd St., Apt. 4B\n\n> Zürich 8001",
 	} {
 		checkTokens(t, s)
+		checkTokens(t, s+" and some more text") // wordAt's one-load path
 	}
 	pieces := []string{"a", "Z", "7", " ", "\n", "\t", ".", ",", ";", ":", "'", "-", "\u2019", "é", "É", "\u0663", "\u2028", "日", "\xff", "\xc3", "_", "#", "Mc", "o"}
 	rng := rand.New(rand.NewPCG(1, 2))
