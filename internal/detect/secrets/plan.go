@@ -91,6 +91,11 @@ type plan struct {
 	// window and is charged for it.
 	wild bool
 
+	// run (rules without a plan): every match holds a run of at least
+	// runMin bytes of runClass, so a window without one is not searched.
+	runClass [256]bool
+	runMin   int
+
 	anchored bool
 	anchors  []int // indexes into the rule's keywords where matches begin
 	head     int   // max bytes a match starts before its keyword
@@ -116,6 +121,7 @@ func makePlan(expr string, kws []string) (plan, error) {
 		for i := range kws {
 			p.anchors = append(p.anchors, i)
 		}
+		p.runClass, p.runMin = requiredRun(re)
 		return p, nil
 	}
 	p := plan{anchored: true, boundary: true}
@@ -447,6 +453,12 @@ func (r *rule) simulate(s string) bool {
 		for j := lo; j < end; j++ {
 			if st.class[s[j]] {
 				m[j>>6] |= 1 << (j & 63)
+			} else if j >= reach {
+				// Every run starts at or before reach, so none gets
+				// past j: the class of the bytes after it does not
+				// matter, and the runs end at j at the latest.
+				end = j
+				break
 			}
 		}
 		var acc bits
@@ -475,6 +487,65 @@ func (r *rule) simulate(s string) bool {
 		reach = end
 	}
 	return true
+}
+
+// requiredRun returns a byte class and a length n such that every match of
+// re holds a run of at least n bytes of the class (n 0: none found). A
+// repetition of a character class or of one character gives one (a
+// character outside ASCII stands for all bytes from 0x80, each of its
+// bytes, and an invalid byte, which RE2 reads as U+FFFD, is one of them); a
+// sequence, its longest; an alternation, the union of its branches'
+// classes and the shortest of their lengths.
+func requiredRun(re *syntax.Regexp) (class [256]bool, n int) {
+	switch re.Op {
+	case syntax.OpCapture:
+		return requiredRun(re.Sub[0])
+	case syntax.OpRepeat, syntax.OpPlus:
+		lo := 1
+		if re.Op == syntax.OpRepeat {
+			lo = re.Min
+		}
+		sub := re.Sub[0]
+		if lo > 0 && (sub.Op == syntax.OpCharClass || sub.Op == syntax.OpLiteral && len(sub.Rune) == 1) {
+			bytesOf(sub, &class)
+			return class, lo
+		}
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			if c, m := requiredRun(s); m > n {
+				class, n = c, m
+			}
+		}
+		return class, n
+	case syntax.OpAlternate:
+		n = inf
+		for _, s := range re.Sub {
+			c, m := requiredRun(s)
+			if m == 0 {
+				return [256]bool{}, 0
+			}
+			for b := range 256 {
+				class[b] = class[b] || c[b]
+			}
+			n = min(n, m)
+		}
+		return class, n
+	}
+	return class, 0
+}
+
+// hasRun reports whether s holds a run of at least r.runMin bytes of
+// r.runClass.
+func (r *rule) hasRun(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !r.runClass[s[i]] {
+			n = 0
+		} else if n++; n >= r.runMin {
+			return true
+		}
+	}
+	return false
 }
 
 // wild reports whether re holds a repetition of up to 256 or more

@@ -238,7 +238,7 @@ func parseConfig(data []byte) (*ruleSet, error) {
 			rs.kwRules[id] = append(rs.kwRules[id], kwUse{n, anchor})
 		}
 	}
-	rs.kw = newAutomaton(keywords)
+	rs.kw = newAutomaton(keywords).buildFilter()
 	return rs, nil
 }
 

@@ -9,7 +9,7 @@
 // regexp (RE2, linear time), and rules that cannot be used here (a regex Go
 // rejects, a rule that needs a file path) are skipped and listed by Warnings,
 // never a panic. Detection follows gitleaks: a rule is tried only where one of
-// its keywords occurs (ASCII case ignored, one Aho-Corasick pass for all
+// its keywords occurs (ASCII case ignored, one pass for all
 // keywords), its secret is the rule's secretGroup or first non-empty group,
 // a secret whose Shannon entropy is not above the rule's threshold is
 // dropped, and the global and per-rule allowlists (regexes on the secret,
@@ -75,7 +75,7 @@ var _ detect.Detector = (*Detector)(nil)
 // first call of New, or by the first Detect of a zero Detector.
 func New() *Detector {
 	d := &Detector{MinScore: DefaultMinScore}
-	d.set()
+	d.rules = d.set() // the embedded rules, looked up once
 	return d
 }
 
@@ -121,10 +121,9 @@ func (d *Detector) RuleIDs() []string {
 // cand is a keyword occurrence where a rule may match.
 type cand struct{ start, end int }
 
-// state is the scratch space of one Detect call, pooled.
+// state is the scratch space of one Detect call that finds a keyword,
+// pooled. Its work is all zero between calls.
 type state struct {
-	hits    []hit
-	laneB   []hit    // scratch for automaton.findLanes
 	cands   [][]cand // by rule
 	touched []int32  // rules with candidates
 	work    []int    // by rule: bytes given to tail checks
@@ -163,18 +162,22 @@ func (d *Detector) Detect(text string) []detect.Finding {
 	if rs.kw == nil || len(text) == 0 {
 		return nil
 	}
+	// Most texts hold no keyword, or a few: those need no pooled state.
+	var buf [8]hit
+	hits := rs.kw.find(text, buf[:0])
+	if len(hits) == 0 {
+		return nil
+	}
 	st := pool.Get().(*state)
-	st.hits, st.laneB = rs.kw.findLanes(text, st.hits[:0], st.laneB)
 	if len(st.cands) < len(rs.rules) {
 		st.cands = make([][]cand, len(rs.rules))
 	}
 	if len(st.work) < len(rs.rules) {
 		st.work = make([]int, len(rs.rules))
 	}
-	clear(st.work)
 	budget := 8*len(text) + 1<<16
 	st.touched = st.touched[:0]
-	for _, h := range st.hits {
+	for _, h := range hits {
 		end := h.start + rs.kw.lens[h.kw]
 		for _, u := range rs.kwRules[h.kw] {
 			r := rs.rules[u.rule]
@@ -203,7 +206,13 @@ func (d *Detector) Detect(text string) []detect.Finding {
 		st.cands[ri] = cs[:0]
 	}
 	out := d.findings(st.found)
-	if cap(st.hits) <= 1<<14 && cap(st.found) <= 1<<10 {
+	// Only the rules of the keywords found were charged work.
+	for _, h := range hits {
+		for _, u := range rs.kwRules[h.kw] {
+			st.work[u.rule] = 0
+		}
+	}
+	if cap(st.found) <= 1<<10 {
 		pool.Put(st)
 	}
 	return out
@@ -418,8 +427,8 @@ func (r *rule) scanMerged(rs *ruleSet, text string, cs []cand, from int, dst []f
 			we = max(we, end(cs[j]))
 		}
 		i = j
-		if ws >= we {
-			continue
+		if ws >= we || r.runMin > 0 && !r.hasRun(text[ws:we]) {
+			continue // no room for a match, or not the run every match holds
 		}
 		for _, m := range r.re.FindAllStringSubmatchIndex(text[ws:we], -1) {
 			if ws+m[1] == we && we < len(text) {

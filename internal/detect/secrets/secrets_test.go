@@ -122,79 +122,128 @@ func TestMinScore(t *testing.T) {
 	}
 }
 
-// TestKeywordAutomaton checks the Aho-Corasick pass against a plain search
-// for every keyword, overlaps and case included.
+// TestKeywordAutomaton checks both keyword passes, find and find1, against
+// a plain search for every keyword, overlaps, case, texts shorter than a
+// trigram and keywords of one and two bytes included: the same hits in the
+// same order (by end, then start).
 func TestKeywordAutomaton(t *testing.T) {
 	kws := []string{"key", "api", "api_key", "ey", "s.", "-----begin", "a"}
-	a := newAutomaton(kws)
-	for _, text := range []string{"API_KEY = x", "they.key", "Keys. ApI", "-----BEGIN KEY", "", "aaa", "\xffkEy\xfe"} {
-		var got, want []hit
-		got = a.find(text, nil)
-		lower := []byte(text)
-		for i, c := range lower {
-			lower[i] = lowerASCII(c)
+	a := newAutomaton(kws).buildFilter()
+	for _, text := range []string{"API_KEY = x", "they.key", "Keys. ApI", "-----BEGIN KEY", "", "aaa", "\xffkEy\xfe",
+		"a", "ey", "xa", "xey", "ke", "s", "s.", "x s.", strings.Repeat("they key ", 20) + "s."} {
+		want := bruteHits(kws, text)
+		if got := a.find(text, nil); !slices.Equal(got, want) {
+			t.Errorf("find %q: hits %v, want %v", text, got, want)
 		}
-		for end := 1; end <= len(text); end++ {
-			for id, k := range kws {
-				if end >= len(k) && string(lower[end-len(k):end]) == k {
-					want = append(want, hit{int32(id), end - len(k)})
-				}
-			}
-		}
-		slices.SortFunc(got, func(x, y hit) int { return cmp.Or(x.start-y.start, int(x.kw-y.kw)) })
-		slices.SortFunc(want, func(x, y hit) int { return cmp.Or(x.start-y.start, int(x.kw-y.kw)) })
-		if !slices.Equal(got, want) {
-			t.Errorf("%q: hits %v, want %v", text, got, want)
+		if got := a.find1(text, nil); !slices.Equal(got, want) {
+			t.Errorf("find1 %q: hits %v, want %v", text, got, want)
 		}
 	}
+}
+
+// bruteHits finds every keyword in text by comparing at every offset, in
+// the order the automaton reports: by end, then start.
+func bruteHits(kws []string, text string) []hit {
+	lower := []byte(text)
+	for i, c := range lower {
+		lower[i] = lowerASCII(c)
+	}
+	var want []hit
+	for end := 1; end <= len(text); end++ {
+		for id, k := range kws {
+			if end >= len(k) && string(lower[end-len(k):end]) == k {
+				want = append(want, hit{int32(id), end - len(k)})
+			}
+		}
+	}
+	slices.SortStableFunc(want, func(x, y hit) int {
+		return cmp.Or(x.start+len(kws[x.kw])-y.start-len(kws[y.kw]), x.start-y.start)
+	})
+	return want
 }
 
 func mustLoadCases(t testing.TB) []detecttest.Case {
 	return detecttest.MustLoadCases(t, "testdata/cases.jsonl")
 }
 
-// checkLanes fails t unless the two-lane scan reports exactly what one lane
-// does, in the same order, with the scratch space reused.
-func checkLanes(t *testing.T, a *automaton, text string, tmp []hit) []hit {
+// checkFind fails t unless find reports exactly what find1, the
+// Aho-Corasick reference, does, in the same order, after a prefix of dst
+// that it must leave alone.
+func checkFind(t *testing.T, a *automaton, text string) {
 	t.Helper()
-	want := a.find1(text, nil)
-	got, tmp := a.findLanes(text, nil, tmp)
-	if !slices.Equal(got, want) {
-		t.Fatalf("%d bytes: two lanes %v, one lane %v", len(text), got, want)
+	prefix := []hit{{0, 1 << 20}, {0, 0}}
+	want := a.find1(text, slices.Clone(prefix))
+	if got := a.find(text, slices.Clone(prefix)); !slices.Equal(got, want) {
+		t.Fatalf("%d bytes %.300q: find %v, find1 %v", len(text), text, got, want)
 	}
-	return tmp
 }
 
-// TestKeywordLanes puts keywords at and around the middle of texts long
-// enough for two lanes, with the rules' own keywords.
-func TestKeywordLanes(t *testing.T) {
-	a := New().set().kw
+// TestKeywordFind compares find with find1 on texts built to trip the
+// filter: the rules' own keywords (and their prefixes, which pass the
+// trigram but not the rest) around the edges of the 64-byte blocks and at
+// the very end, in mixed case; and on keyword sets with one- and two-byte
+// keywords and with more than 63 byte classes, which the filter merges.
+func TestKeywordFind(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	var tmp []hit
-	for range 2000 {
-		n := twoLanes + rng.IntN(600)
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = "aeiouxyz _-=.:KEYtoken\n"[rng.IntN(23)]
+	var sets [][]string
+	sets = append(sets, New().set().kw.pattern)
+	var wide []string // 95 printable bytes: more classes than the filter has bits
+	for c := byte(' '); c < 0x7f; c++ {
+		if c < 'A' || c > 'Z' {
+			wide = append(wide, string([]byte{c, c ^ 1, c}))
 		}
-		for range rng.IntN(6) {
-			k := a.pattern[rng.IntN(len(a.pattern))]
-			p := max(0, min(n-len(k), n/2-len(k)+rng.IntN(2*len(k)+1)))
-			copy(b[p:], k)
-		}
-		tmp = checkLanes(t, a, string(b), tmp)
 	}
-	tmp = checkLanes(t, a, benchText(64<<10), tmp)
+	sets = append(sets, wide, []string{"a", "bc", "abc", "cab", "bca", "ab", "~", "x~y"})
+	for _, kws := range sets {
+		kws, _ = lowerKeywords(kws)
+		a := newAutomaton(kws).buildFilter()
+		for range 1500 {
+			n := rng.IntN(300)
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = "aeiouxyz _-=.:KEYtoken\n\xff"[rng.IntN(24)]
+			}
+			for range rng.IntN(8) {
+				k := []byte(kws[rng.IntN(len(kws))])
+				k = k[:1+rng.IntN(len(k))] // a prefix, often the whole
+				if rng.IntN(2) == 0 {
+					for i, c := range k {
+						if 'a' <= c && c <= 'z' {
+							k[i] = c - 'a' + 'A'
+						}
+					}
+				}
+				if len(k) > n {
+					continue
+				}
+				p := rng.IntN(n - len(k) + 1)
+				switch rng.IntN(3) {
+				case 0: // across a block edge
+					edge := 64 * (1 + rng.IntN(4))
+					p = min(max(edge-rng.IntN(len(k)+2), 0), n-len(k))
+				case 1: // at the end
+					p = n - len(k)
+				}
+				copy(b[p:], k)
+			}
+			checkFind(t, a, string(b))
+		}
+	}
+	a := New().set().kw
+	checkFind(t, a, benchText(64<<10))
+	checkFind(t, a, strings.Repeat("bundle_enterprise__contribsys__com", 40))
 }
 
-// FuzzKeywordLanes compares the two-lane scan with one lane.
-func FuzzKeywordLanes(f *testing.F) {
+// FuzzKeywordFind compares find with find1 on the rules' keywords and on a
+// set with one- and two-byte keywords.
+func FuzzKeywordFind(f *testing.F) {
 	f.Add("api_key token secret")
+	f.Add("they ask s. q~ ey")
+	f.Add("-----BEGIN\xffghp_xoxe.xoxb-")
 	a := New().set().kw
+	b := newAutomaton([]string{"a", "bc", "abc", "cab", "ey"}).buildFilter()
 	f.Fuzz(func(t *testing.T, s string) {
-		for len(s) < twoLanes {
-			s += s + "x"
-		}
-		checkLanes(t, a, s, nil)
+		checkFind(t, a, s)
+		checkFind(t, b, s)
 	})
 }
