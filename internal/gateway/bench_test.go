@@ -19,6 +19,7 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/builtin"
 	"github.com/modelspec/modelspec/internal/gateway"
 	"github.com/modelspec/modelspec/internal/specload"
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 // The handler benchmarks measure the gateway's own cost per request, with
@@ -208,7 +209,7 @@ func runHandler(b *testing.B, h http.Handler, body, want string) {
 	stream := strings.Contains(body, `"stream":true`)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	defer reportCPU(b, cpu)
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))

@@ -1,27 +1,18 @@
-//go:build unix
-
 package gateway_test
 
 import (
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
-// processCPU is the CPU time the process has used, all threads (the
-// garbage collector's included).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds cpu-ns/op: on a shared machine the CPU a request costs
-// varies far less than its wall time.
+// reportCPU adds cpu-ns/op, the process's CPU time per request (the
+// garbage collector's included): on a shared machine the CPU a request
+// costs varies far less than its wall time. Nothing is reported where the
+// platform does not tell the process's CPU time.
 func reportCPU(b *testing.B, start time.Duration) {
-	if b.N > 0 {
-		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+	if end := cputime.Process(); b.N > 0 && end > 0 {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 	}
 }

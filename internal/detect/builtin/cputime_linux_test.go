@@ -7,9 +7,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 // TestSpeedCPU measures what BenchmarkDeterministic measures by the CPU
@@ -45,22 +46,22 @@ func TestSpeedCPU(t *testing.T) {
 			}
 			reps := 1
 			for {
-				c0 := threadCPU()
+				c0 := cputime.Thread()
 				for range reps {
 					pass()
 				}
-				if threadCPU()-c0 >= 100*time.Millisecond {
+				if cputime.Thread()-c0 >= 100*time.Millisecond {
 					break
 				}
 				reps *= 2
 			}
 			best := time.Duration(1 << 62)
 			for range 3 {
-				c0 := threadCPU()
+				c0 := cputime.Thread()
 				for range reps {
 					pass()
 				}
-				best = min(best, threadCPU()-c0)
+				best = min(best, cputime.Thread()-c0)
 			}
 			return float64(c.size) * float64(reps) / best.Seconds() / 1e6
 		}
@@ -85,10 +86,4 @@ func TestSpeedCPU(t *testing.T) {
 		t.Logf("%s (%d messages, %d bytes), MB/s of CPU time: %s; ALL/baseline_regexp %.2f",
 			c.name, len(c.msgs), c.size, strings.Join(row, ", "), all/re)
 	}
-}
-
-func threadCPU() time.Duration {
-	var r syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_THREAD, &r)
-	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
 }

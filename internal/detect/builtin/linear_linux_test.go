@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 // TestLinearTime checks that every deterministic detector takes time linear
@@ -21,7 +23,7 @@ func TestLinearTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	runtime.LockOSThread() // threadCPU reads this thread's clock
+	runtime.LockOSThread() // cputime.Thread reads this thread's clock
 	defer runtime.UnlockOSThread()
 	const (
 		factor = 16
@@ -39,11 +41,11 @@ func TestLinearTime(t *testing.T) {
 			// ticks coarsely).
 			reps := 1
 			for {
-				c0 := threadCPU()
+				c0 := cputime.Thread()
 				for range reps {
 					d.Detect(long)
 				}
-				if threadCPU()-c0 >= target {
+				if cputime.Thread()-c0 >= target {
 					break
 				}
 				reps *= 2
@@ -51,11 +53,11 @@ func TestLinearTime(t *testing.T) {
 			best := func(f func()) time.Duration {
 				b := time.Duration(1 << 62)
 				for range 3 {
-					c0 := threadCPU()
+					c0 := cputime.Thread()
 					for range reps {
 						f()
 					}
-					b = min(b, threadCPU()-c0)
+					b = min(b, cputime.Thread()-c0)
 				}
 				return b
 			}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 // benchText returns about n bytes of ordinary chat and document text with a
@@ -42,7 +44,7 @@ func benchmarkScores(b *testing.B, text string) {
 	d.Scores(text) // decode the model outside the timing
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	defer reportCPU(b, processCPU())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		d.Scores(text)
 	}
@@ -53,7 +55,7 @@ func benchmarkDetect(b *testing.B, text string) {
 	d.Detect(text)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	defer reportCPU(b, processCPU())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		d.Detect(text)
 	}
@@ -76,7 +78,7 @@ func BenchmarkNormalizeOnly1KB(b *testing.B) {
 	text := benchText(1 << 10)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	defer reportCPU(b, processCPU())
+	defer reportCPU(b, cputime.Process())
 	t := tokenizer{words: func([]byte) {}}
 	for b.Loop() {
 		t = tokenizer{words: t.words, norm: t.norm}
@@ -90,7 +92,7 @@ func BenchmarkFeaturesOnly1KB(b *testing.B) {
 	text := benchText(1 << 10)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	defer reportCPU(b, processCPU())
+	defer reportCPU(b, cputime.Process())
 	n := 0
 	for b.Loop() {
 		Features(text, 18, func(_, _ int, f []uint32) { n += len(f) })
@@ -105,7 +107,7 @@ func BenchmarkRegexpBaseline1KB(b *testing.B) {
 	text := benchText(1 << 10)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	defer reportCPU(b, processCPU())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		re.FindAllStringIndex(text, -1)
 	}
@@ -120,7 +122,7 @@ func BenchmarkScoresLongWord(b *testing.B) {
 // reportCPU adds cpu-ns/op, the CPU time of the process per operation since
 // start: on a shared machine it varies far less than the wall time.
 func reportCPU(b *testing.B, start time.Duration) {
-	if end := processCPU(); b.N > 0 && end > 0 {
+	if end := cputime.Process(); b.N > 0 && end > 0 {
 		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -6,9 +6,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 // TestCPUTime measures throughput in CPU time of the calling thread rather
@@ -62,23 +63,13 @@ func cpuRate(fn func(), bytes int) float64 {
 	defer runtime.UnlockOSThread()
 	best := 0.0
 	for range 5 {
-		t0 := threadCPU()
+		t0 := cputime.Thread()
 		n := 0
-		for threadCPU()-t0 < 300*time.Millisecond {
+		for cputime.Thread()-t0 < 300*time.Millisecond {
 			fn()
 			n++
 		}
-		best = max(best, float64(n*bytes)/(threadCPU()-t0).Seconds()/1e6)
+		best = max(best, float64(n*bytes)/(cputime.Thread()-t0).Seconds()/1e6)
 	}
 	return best
-}
-
-// threadCPU is the CPU time used so far by the calling thread.
-func threadCPU() time.Duration {
-	const rusageThread = 1 // RUSAGE_THREAD, Linux only
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		panic(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

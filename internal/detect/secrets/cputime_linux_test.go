@@ -6,11 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
+
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 // TestCPUThroughput measures what the benchmarks measure, by the CPU time
@@ -33,11 +34,11 @@ func TestCPUThroughput(t *testing.T) {
 		iters := 32 << 20 / len(x.text)
 		per := func(f func()) (time.Duration, float64) {
 			f()
-			c0 := threadCPU()
+			c0 := cputime.Thread()
 			for range iters {
 				f()
 			}
-			c := (threadCPU() - c0) / time.Duration(iters)
+			c := (cputime.Thread() - c0) / time.Duration(iters)
 			return c, float64(len(x.text)) / c.Seconds() / 1e6
 		}
 		dt, dmb := per(func() { d.Detect(x.text) })
@@ -46,10 +47,4 @@ func TestCPUThroughput(t *testing.T) {
 		_, kmb := per(func() { hits = d.set().kw.find(x.text, hits[:0]) })
 		t.Logf("%-10s Detect %9v/op %6.1f MB/s; baseline one regexp %6.1f MB/s; keyword pass alone %6.1f MB/s", x.name, dt, dmb, bmb, kmb)
 	}
-}
-
-func threadCPU() time.Duration {
-	var r syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_THREAD, &r)
-	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/modelspec/modelspec/internal/decisionlog"
 	"github.com/modelspec/modelspec/internal/store"
 	"github.com/modelspec/modelspec/internal/store/storetest"
+
+	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 func open(tb testing.TB, opts Options) *Store {
@@ -346,7 +348,7 @@ func paced(b *testing.B, op func(i int) error) {
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
 	var wg sync.WaitGroup
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := range b.N {
 		<-tick.C
@@ -358,12 +360,5 @@ func paced(b *testing.B, op func(i int) error) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N)/1e3, "cpu-µs/record")
-}
-
-// processCPU is the process's user and system time.
-func processCPU() time.Duration {
-	var r syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &r)
-	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+	b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N)/1e3, "cpu-µs/record")
 }
