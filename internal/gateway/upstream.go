@@ -186,15 +186,22 @@ type payloadReader struct {
 	i     int
 }
 
+// Read fills b from as many parts as fit: the transport copies the body to
+// the connection one Read at a time, and a Read per part made a write(2)
+// per part, four TCP segments for one request.
 func (r *payloadReader) Read(b []byte) (int, error) {
-	for r.i < len(r.parts) && len(r.parts[r.i]) == 0 {
-		r.i++
+	n := 0
+	for n < len(b) && r.i < len(r.parts) {
+		c := copy(b[n:], r.parts[r.i])
+		r.parts[r.i] = r.parts[r.i][c:]
+		n += c
+		if len(r.parts[r.i]) == 0 {
+			r.i++
+		}
 	}
-	if r.i == len(r.parts) {
+	if n == 0 && len(b) > 0 {
 		return 0, io.EOF
 	}
-	n := copy(b, r.parts[r.i])
-	r.parts[r.i] = r.parts[r.i][n:]
 	return n, nil
 }
 
