@@ -640,10 +640,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, a answer, b beha
 			return
 		}
 	}
-	if !emit([]byte(openai.SSEDone)) {
-		return
-	}
+	// Counted before [DONE] goes out, as a completion is before its body,
+	// so that a client that has read [DONE] sees the count (counting after
+	// the write raced with it); taken back when [DONE] cannot be written.
 	s.streams.Add(1)
+	if !emit([]byte(openai.SSEDone)) {
+		s.streams.Add(-1)
+	}
 }
 
 // split cuts text into chunks pieces of about the same number of runes, or
