@@ -82,13 +82,14 @@ func (f flushBeforeRead) Read(p []byte) (int, error) {
 	return f.r.Read(p)
 }
 
+// chunk writes one chunk, to be flushed with what follows it.
 func (s *sseWriter) chunk(c openai.ChatCompletionChunk) {
 	b, err := json.Marshal(c)
 	if err != nil {
 		s.err = err
 		return
 	}
-	s.data(b)
+	s.write(b)
 }
 
 func (s *sseWriter) done() { s.data([]byte(openai.SSEDone)) }
@@ -276,11 +277,7 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 				full.Choices[i].Delta.Content = texts[i].Content
 			}
 			if !emptyChunk(*full) {
-				b, err := json.Marshal(*full)
-				if err != nil {
-					return err
-				}
-				sse.write(b)
+				sse.chunk(*full)
 			}
 		}
 		return sse.err

@@ -95,7 +95,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		opts.CommitTimeout = 30 * time.Second
 	}
 	s := &Store{conn: c, timeout: opts.CommitTimeout}
-	s.gc = groupcommit.NewGathering(s.insert, opts.Workers, opts.MaxBatch, opts.CommitWindow)
+	s.gc = groupcommit.New(s.insert, opts.Workers, opts.MaxBatch, opts.CommitWindow)
 	return s, nil
 }
 

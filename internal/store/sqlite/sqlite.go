@@ -108,7 +108,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	// One worker: SQLite has one writer at a time.
-	s.gc = groupcommit.NewGathering(s.insert, 1, opts.MaxBatch, opts.CommitWindow)
+	s.gc = groupcommit.New(s.insert, 1, opts.MaxBatch, opts.CommitWindow)
 	return s, nil
 }
 

@@ -44,17 +44,14 @@ type req[T any] struct {
 // items with commit. One worker gives one transaction at a time (what
 // SQLite, with its single writer, wants); more let a server commit several
 // at once.
-func New[T any](commit CommitFunc[T], workers, maxBatch int) *Committer[T] {
-	return NewGathering(commit, workers, maxBatch, 0)
-}
-
-// NewGathering is New with a gathering window: a worker that takes an item
-// waits up to gather for more (or until the batch is full) before it
-// commits. Callers wait up to gather longer; in exchange, items that come
-// one at a time (a gateway at a few hundred requests a second) share
-// commits instead of each paying a transaction and an fsync of its own.
-// Zero commits at once, with whatever is already queued.
-func NewGathering[T any](commit CommitFunc[T], workers, maxBatch int, gather time.Duration) *Committer[T] {
+//
+// gather is how long a worker that takes an item waits for more (or until
+// the batch is full) before it commits; zero commits at once, with
+// whatever is already queued. Callers wait up to gather longer; in
+// exchange, items that come one at a time (a gateway at a few hundred
+// requests a second) share commits instead of each paying a transaction
+// and an fsync of its own.
+func New[T any](commit CommitFunc[T], workers, maxBatch int, gather time.Duration) *Committer[T] {
 	c := &Committer[T]{commit: commit, maxBatch: max(1, maxBatch), gather: max(0, gather), reqs: make(chan *req[T], max(1, maxBatch))}
 	for range max(1, workers) {
 		c.wg.Go(c.work)
@@ -106,57 +103,48 @@ func (c *Committer[T]) Close() {
 func (c *Committer[T]) work() {
 	batch := make([]*req[T], 0, c.maxBatch)
 	var timer *time.Timer
-	if c.gather > 0 {
-		timer = time.NewTimer(c.gather)
-		timer.Stop()
-	}
 	for r := range c.reqs {
 		batch = append(batch[:0], r)
-		if timer == nil {
-			batch = c.drain(batch)
+		if c.gather == 0 {
+			batch = c.fill(batch, nil)
 		} else {
-			batch = c.wait(batch, timer)
+			if timer == nil {
+				timer = time.NewTimer(c.gather)
+			} else {
+				timer.Reset(c.gather)
+			}
+			batch = c.fill(batch, timer.C)
+			timer.Stop()
 		}
 		c.run(batch)
 	}
 }
 
-// drain adds to batch what is queued now, up to the batch size.
-func (c *Committer[T]) drain(batch []*req[T]) []*req[T] {
+// fill adds queued items to batch, up to the batch size: with window nil,
+// what is queued now; otherwise what comes before window fires. A Close
+// ends the filling at once, so that shutting down does not wait out a
+// window.
+func (c *Committer[T]) fill(batch []*req[T], window <-chan time.Time) []*req[T] {
 	for len(batch) < c.maxBatch {
-		select {
-		case r, ok := <-c.reqs:
-			if !ok {
+		var r *req[T]
+		var ok bool
+		if window == nil {
+			select {
+			case r, ok = <-c.reqs:
+			default:
 				return batch
 			}
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// wait adds to batch what comes within the gathering window, up to the
-// batch size; a Close ends the window at once, so that shutting down does
-// not wait for it.
-func (c *Committer[T]) wait(batch []*req[T], timer *time.Timer) []*req[T] {
-	batch = c.drain(batch)
-	if len(batch) >= c.maxBatch {
-		return batch
-	}
-	timer.Reset(c.gather)
-	defer timer.Stop()
-	for len(batch) < c.maxBatch {
-		select {
-		case r, ok := <-c.reqs:
-			if !ok {
+		} else {
+			select {
+			case r, ok = <-c.reqs:
+			case <-window:
 				return batch
 			}
-			batch = append(batch, r)
-		case <-timer.C:
+		}
+		if !ok {
 			return batch
 		}
+		batch = append(batch, r)
 	}
 	return batch
 }

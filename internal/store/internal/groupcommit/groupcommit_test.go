@@ -27,7 +27,7 @@ func TestBatches(t *testing.T) {
 			}
 		}
 		return res, nil
-	}, 1, 64)
+	}, 1, 64, 0)
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Go(func() {
@@ -67,7 +67,7 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 		return make([]error, len(items)), nil
-	}, 1, 64)
+	}, 1, 64, 0)
 	defer c.Close()
 	errs := make([]error, 6)
 	var wg sync.WaitGroup
@@ -97,7 +97,7 @@ func TestCanceled(t *testing.T) {
 		<-block
 		got = append(got, items...)
 		return nil, nil
-	}, 1, 1)
+	}, 1, 1, 0)
 	first := make(chan error)
 	go func() { first <- c.Do(context.Background(), 1) }()
 	time.Sleep(10 * time.Millisecond) // item 1 is being committed
@@ -124,7 +124,7 @@ func TestCanceled(t *testing.T) {
 func TestGathering(t *testing.T) {
 	for _, gather := range []time.Duration{0, time.Hour} {
 		var commits atomic.Int64
-		c := NewGathering(func(items []int) ([]error, error) {
+		c := New(func(items []int) ([]error, error) {
 			commits.Add(1)
 			return make([]error, len(items)), nil
 		}, 1, 8, gather)
@@ -163,7 +163,7 @@ func TestGathering(t *testing.T) {
 func TestGatheringClose(t *testing.T) {
 	for {
 		var got atomic.Int64
-		c := NewGathering(func(items []int) ([]error, error) {
+		c := New(func(items []int) ([]error, error) {
 			got.Add(int64(len(items)))
 			return make([]error, len(items)), nil
 		}, 1, 64, time.Hour)
