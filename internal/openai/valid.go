@@ -57,9 +57,7 @@ func scanValid(data []byte, maxDepth int) (ok bool, deep int) {
 	i := 0
 	for {
 		// A value starts at data[i], after any white space.
-		for i < n && isSpace(data[i]) {
-			i++
-		}
+		i = skipSpace(data, i)
 		if i >= n {
 			return false, deep
 		}
@@ -73,8 +71,7 @@ func scanValid(data []byte, maxDepth int) (ok bool, deep int) {
 			}
 			depth++
 			word, bit := depth>>6, uint64(1)<<(depth&63)
-			for i++; i < n && isSpace(data[i]); i++ {
-			}
+			i = skipSpace(data, i+1)
 			if c == '[' {
 				objects[word] &^= bit
 				if i < n && data[i] == ']' {
@@ -121,9 +118,7 @@ func scanValid(data []byte, maxDepth int) (ok bool, deep int) {
 		// A value ended at data[i]: close the objects and arrays it ends,
 		// up to a comma that starts the next element or member.
 		for {
-			for i < n && isSpace(data[i]) {
-				i++
-			}
+			i = skipSpace(data, i)
 			if depth == 0 {
 				return i == n, deep
 			}
@@ -140,9 +135,7 @@ func scanValid(data []byte, maxDepth int) (ok bool, deep int) {
 				if c != ',' {
 					return false, deep
 				}
-				for i < n && isSpace(data[i]) {
-					i++
-				}
+				i = skipSpace(data, i)
 				if i = skipKey(data, i); i < 0 {
 					return false, deep
 				}
@@ -169,9 +162,7 @@ func skipKey(data []byte, i int) int {
 	if i = endOfString(data, i+1); i < 0 {
 		return -1
 	}
-	for i < len(data) && isSpace(data[i]) {
-		i++
-	}
+	i = skipSpace(data, i)
 	if i >= len(data) || data[i] != ':' {
 		return -1
 	}
