@@ -21,12 +21,12 @@ import (
 	"github.com/modelspec/modelspec/internal/decisionlog"
 	"github.com/modelspec/modelspec/internal/detect/builtin"
 	"github.com/modelspec/modelspec/internal/feedback"
+	"github.com/modelspec/modelspec/internal/specload"
 	"github.com/modelspec/modelspec/internal/store"
 	"github.com/modelspec/modelspec/internal/store/postgres"
 	"github.com/modelspec/modelspec/internal/store/sqlite"
 	"github.com/modelspec/modelspec/internal/web"
 	"github.com/modelspec/modelspec/internal/web/specsite"
-	"github.com/modelspec/modelspec/specs"
 )
 
 // feedbackParams name the store: the feedback section of --config, or
@@ -133,13 +133,13 @@ func newFeedbackPublishCmd() *cobra.Command {
 		Short: "Publish a version of the spec at /spec (the built-in spec without SPEC.md; refused when the spec has lint errors)",
 		Args:  rangeArgs(0, 1),
 		RunE: func(c *cobra.Command, args []string) error {
-			name, src := "default", specs.Default
+			var path string
 			if len(args) == 1 {
-				b, err := os.ReadFile(args[0])
-				if err != nil {
-					return usageError("read spec: %v", err)
-				}
-				name, src = args[0], b
+				path = args[0]
+			}
+			name, src, err := specload.Read(path)
+			if err != nil {
+				return usageError("%v", err)
 			}
 			if notesFile != "" {
 				b, err := os.ReadFile(notesFile)

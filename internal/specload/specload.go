@@ -41,7 +41,7 @@ func Load(path string) (*Result, error) {
 }
 
 func load(path string, seen []string) (*Result, error) {
-	name, src, err := read(path)
+	name, src, err := Read(path)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,10 @@ func load(path string, seen []string) (*Result, error) {
 	return res, nil
 }
 
-func read(path string) (name string, src []byte, err error) {
+// Read returns the source of the spec at path ("" or "default" for the
+// built-in one) and the name its problems are reported under, without
+// following what it extends: for publishing a spec as it is written.
+func Read(path string) (name string, src []byte, err error) {
 	if path == "" || path == BuiltIn {
 		return specs.DefaultName, specs.Default, nil
 	}
