@@ -69,16 +69,16 @@ func loadSysPrompts(dir string, s Split) ([]Example, error) {
 			return nil, err
 		}
 		sp, _ := spec.Parse(f, b)
-		for _, t := range InstructionTurns(sp) {
+		for _, t := range instructionTurns(sp) {
 			add("openai-spec", t)
 		}
 	}
 	return out, nil
 }
 
-// InstructionTurns returns the text of the system and developer turns of
+// instructionTurns returns the text of the system and developer turns of
 // every example of s, in order.
-func InstructionTurns(s *spec.Spec) []string {
+func instructionTurns(s *spec.Spec) []string {
 	var out []string
 	for _, ex := range s.Examples() {
 		for _, t := range ex.Turns {
@@ -176,11 +176,7 @@ func embedded(ex []Example) []Example {
 		at := int(r % uint64(len(ctx)-embedContext+1))
 		half := embedContext / 2
 		text := strings.Join(ctx[at:at+half], " ") + " " + e.Text + " " + strings.Join(ctx[at+half:at+embedContext], " ")
-		fold := e.FoldKey
-		if fold == "" {
-			fold = e.Key
-		}
-		out = append(out, Example{Source: "embedded", Group: e.Source, Key: e.Source + ":" + e.Key, FoldKey: fold,
+		out = append(out, Example{Source: "embedded", Group: e.Source, Key: e.Source + ":" + e.Key, FoldKey: e.foldKey(),
 			Text: text, Pos: e.Pos, Known: e.Known, Harmful: true, EvalOnly: true})
 	}
 	return out

@@ -42,6 +42,15 @@ type Example struct {
 	EvalOnly bool
 }
 
+// foldKey is what the cross-validation folds hash: FoldKey when set (so
+// that variants of one example share a fold), else Key.
+func (e *Example) foldKey() string {
+	if e.FoldKey != "" {
+		return e.FoldKey
+	}
+	return e.Key
+}
+
 // Has reports whether the label of category c is known and positive.
 func (e *Example) Has(c int) bool { return e.Pos&(1<<c) != 0 }
 

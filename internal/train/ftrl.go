@@ -119,6 +119,15 @@ func newFTRL(o Options, k int) *ftrl {
 	}
 }
 
+// fixedAt returns the categories whose weight stays 0 in bucket b, read
+// once per feature rather than once per category.
+func (f *ftrl) fixedAt(b uint32) uint16 {
+	if f.fixed == nil {
+		return 0
+	}
+	return f.fixed[b]
+}
+
 func (f *ftrl) weight(z, n float64) float64 {
 	if math.Abs(z) <= f.l1 {
 		return 0
@@ -139,9 +148,10 @@ func (f *ftrl) step(s *sample, w []float64, g []float64) float64 {
 	for i, b := range s.idx {
 		v := f.value(s, i)
 		base := int(b) * k
+		fixed := f.fixedAt(b)
 		for c := range k {
 			wt := f.weight(f.z[base+c], f.n[base+c])
-			if f.fixed != nil && f.fixed[b]&(1<<c) != 0 {
+			if fixed&(1<<c) != 0 {
 				wt = 0
 			}
 			w[i*k+c] = wt
@@ -172,8 +182,9 @@ func (f *ftrl) step(s *sample, w []float64, g []float64) float64 {
 	for i, b := range s.idx {
 		v := f.value(s, i)
 		base := int(b) * k
+		fixed := f.fixedAt(b)
 		for c := range k {
-			if g[c] == 0 || f.fixed != nil && f.fixed[b]&(1<<c) != 0 {
+			if g[c] == 0 || fixed&(1<<c) != 0 {
 				continue
 			}
 			gi := g[c] * v
@@ -272,7 +283,7 @@ func fit(ctx context.Context, o Options, samples []sample, seed uint64, progress
 	}
 	if content := categoryBits(o.ContentOnly); content != 0 {
 		f.fixed = make([]uint16, 1<<o.Bits)
-		for _, b := range o.Features.FunctionWordPairs(o.Bits) {
+		for _, b := range classify.FunctionWordPairs(o.Bits) {
 			f.fixed[b] |= content
 		}
 	}

@@ -336,11 +336,7 @@ func sourceWeights(ex []Example, p float64) []float64 {
 func crossValidate(ctx context.Context, o Options, ex []Example, vecs [][]sample, progress io.Writer) (*CV, error) {
 	fold := make([]int, len(ex))
 	for i := range ex {
-		key := ex[i].Key
-		if ex[i].FoldKey != "" {
-			key = ex[i].FoldKey
-		}
-		fold[i] = foldOf(key, o.Folds, o.Seed)
+		fold[i] = foldOf(ex[i].foldKey(), o.Folds, o.Seed)
 	}
 	// Out-of-fold scores: each example scored by the model that did not
 	// train on it, through the detector's own path (windows, quantised

@@ -1,7 +1,6 @@
 package classify_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -72,8 +71,7 @@ func TestDumpScores(t *testing.T) {
 
 	d, all := classify.New(), &classify.Detector{}
 	err := atomicfile.Write(path, func(f io.Writer) error {
-		w := bufio.NewWriter(f)
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(f) // atomicfile buffers the writes
 		for i, x := range texts {
 			rec := map[string]any{
 				"i": i, "src": x.src,
@@ -88,7 +86,7 @@ func TestDumpScores(t *testing.T) {
 				return err
 			}
 		}
-		return w.Flush()
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -117,11 +117,12 @@ func (fs FeatureSet) Features(text string, bits uint, fn func(start, end int, fe
 }
 
 // FunctionWordPairs returns the buckets, below 2^bits, of the word-pair
-// features of fs made of two function words ("you are", "are a"), in no
-// particular order. Training keeps them at zero for categories whose
-// evidence must be content: a frame of function words is no sign of abuse
-// or hate, and "You are a ..." opens most system prompts (issue 3).
-func (fs FeatureSet) FunctionWordPairs(bits uint) []uint32 {
+// features made of two function words ("you are", "are a"), in no
+// particular order (every feature set hashes pairs alike). Training keeps
+// them at zero for categories whose evidence must be content: a frame of
+// function words is no sign of abuse or hate, and "You are a ..." opens
+// most system prompts (issue 3).
+func FunctionWordPairs(bits uint) []uint32 {
 	mask := uint32(1)<<bits - 1
 	words := make([]uint32, 0, len(stopWords))
 	for w := range stopWords {
@@ -130,7 +131,7 @@ func (fs FeatureSet) FunctionWordPairs(bits uint) []uint32 {
 	out := make([]uint32, 0, len(words)*len(words))
 	for _, p := range words {
 		for _, h := range words {
-			out = append(out, mix(p*0x01000193^h^seedBigram)&mask)
+			out = append(out, pairHash(p, h)&mask)
 		}
 	}
 	return out
@@ -142,7 +143,7 @@ func (fs FeatureSet) FunctionWordPairs(bits uint) []uint32 {
 var stopWords = map[string]bool{}
 
 // stopTable holds stopWords for finish, which looks a word up by the top
-// byte of its word feature's hash (mix(fnv32(w)^seedWord), computed anyway)
+// byte of its word feature's hash (wordHash, computed anyway)
 // with linear probing: no string hashing per word.
 var stopTable [256]struct {
 	h uint32
@@ -178,7 +179,7 @@ func init() {
 		panic("classify: stopTable too small")
 	}
 	for w := range stopWords {
-		h := mix(fnv32([]byte(w)) ^ seedWord)
+		h := wordHash(fnv32([]byte(w)))
 		i := h >> 24
 		for stopTable[i].w != "" {
 			i = (i + 1) % uint32(len(stopTable))
@@ -246,11 +247,20 @@ type tokenizer struct {
 	feats   [maxWordFeatures]uint32 // the current word's features
 }
 
-// reset readies t for a new text, keeping its buffers.
-func (t *tokenizer) reset(mask uint32, fs FeatureSet, emit func(start, end int, feats []uint32)) {
+// reset readies t for a new text, keeping its buffers, with win receiving
+// the features.
+func (t *tokenizer) reset(mask uint32, fs FeatureSet, win *window) {
 	norm := t.norm[:0]
-	*t = tokenizer{mask: mask, emit: emit, norm: norm, contentSkeleton: fs >= SkeletonContentWords}
+	*t = tokenizer{mask: mask, win: win, norm: norm, contentSkeleton: fs >= SkeletonContentWords}
 }
+
+// wordHash is the hash of a word's feature, from the fnv32 of its bytes;
+// the stop-word table is keyed by it too.
+func wordHash(h uint32) uint32 { return mix(h ^ seedWord) }
+
+// pairHash is the hash of the feature of the word pair whose words' fnv32
+// are prev and h; FunctionWordPairs must hash pairs exactly as Features do.
+func pairHash(prev, h uint32) uint32 { return mix(prev*0x01000193 ^ h ^ seedBigram) }
 
 // wordByte maps an ASCII character that makes words to the byte it adds
 // (letters lower-cased), and any other byte to 0.
@@ -568,13 +578,13 @@ func (t *tokenizer) finish(w []byte, start, end int) {
 	}
 	mask := t.mask
 	f := t.feats[:0] // never outgrown: maxWordFeatures
-	hw := mix(h ^ seedWord)
+	hw := wordHash(h)
 	f = append(f, hw&mask)
 	if t.hasPrev {
-		f = append(f, mix(t.prev*0x01000193^h^seedBigram)&mask)
+		f = append(f, pairHash(t.prev, h)&mask)
 	}
 	if alt != nil {
-		f = append(f, mix(fnv32(alt)^seedWord)&mask)
+		f = append(f, wordHash(fnv32(alt))&mask)
 	}
 	t.prev, t.hasPrev = h, true
 	if !t.contentSkeleton || len(nw) > maxStopWord || !isStopWord(nw, hw) {

@@ -422,8 +422,7 @@ func (m *Model) classify(text string, out []Score) []Score {
 	for c := range m.k {
 		w.best[c] = math.Inf(-1)
 	}
-	w.tok.reset(1<<m.Header.Bits-1, m.featureSet(), nil)
-	w.tok.win = w
+	w.tok.reset(1<<m.Header.Bits-1, m.featureSet(), w)
 	w.tok.run(text)
 	if !w.seen {
 		w.eval()

@@ -181,7 +181,7 @@ func TestFeatureSets(t *testing.T) {
 // not those with a content word.
 func TestFunctionWordPairs(t *testing.T) {
 	pairs := map[uint32]bool{}
-	for _, b := range CurrentFeatures.FunctionWordPairs(18) {
+	for _, b := range FunctionWordPairs(18) {
 		pairs[b] = true
 	}
 	if len(pairs) < len(stopWords)*len(stopWords)*9/10 {
