@@ -4,6 +4,7 @@ package builtin
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,9 +34,21 @@ func TestLinearTime(t *testing.T) {
 	if raceEnabled {
 		small, target = 4<<10, 5*time.Millisecond // the race detector slows every access alike
 	}
-	units := append([]struct{ name, unit string }{{"dense", denseText(4 << 10)}}, adversarialUnits...)
-	for _, a := range units {
-		short, long := repeatTo(a.unit, small), repeatTo(a.unit, small*factor)
+	type input struct {
+		name string
+		text func(n int) string // about n bytes of it
+	}
+	inputs := []input{{"dense", func(n int) string { return repeatTo(denseText(4<<10), n) }}}
+	for _, a := range adversarialUnits {
+		inputs = append(inputs, input{a.name, func(n int) string { return repeatTo(a.unit, n) }})
+	}
+	// One long run of what a scan walks back over before a candidate: the
+	// address scan once looked forward from every byte of such a run.
+	inputs = append(inputs,
+		input{"comma_run_box", func(n int) string { return strings.Repeat(",", n) + "Box 12" }},
+		input{"comma_run_o", func(n int) string { return "word " + strings.Repeat(",", n) + "o 1" }})
+	for _, a := range inputs {
+		short, long := a.text(small), a.text(small*factor)
 		for _, d := range deterministic() {
 			// Enough runs for target on the long side (the thread's clock
 			// ticks coarsely).

@@ -201,7 +201,7 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 // non-blank bytes holding an ASCII letter or digit, each at least one
 // token) between it and the run that holds nd, the end of the last word
 // before nd that breaks every match (breaksAddress), or the last hard gap
-// byte before nd (hardGapAt), whichever comes later; i when there is none.
+// byte before nd (hardGap, gapMayStop), whichever comes later; i when there is none.
 //
 // A run that opens with an ASCII letter after a blank opens a token (no
 // token holds a blank), so the token nextToken reads there is the one a
@@ -210,15 +210,34 @@ func (d *Address) detect(text string, skip bool) []detect.Finding {
 // scan from it reads that token as a scan of every token does, with a gap
 // that holds the same hard flag.
 func restartBefore(text string, i, nd, words int) int {
+	// The walk goes back one byte at a time and visits each once, so it
+	// carries what a look forward from each byte would find: whether the first
+	// letter, digit or non-ASCII byte after the current one lets a hard gap
+	// byte stop the walk (looking forward from each byte made a run of gap
+	// bytes quadratic).
+	after := true // no such byte: the end of the text
+	if nd < len(text) {
+		after = gapMayStop(text[nd])
+	}
+	hard := func(q int) bool {
+		c := text[q]
+		if hardGap[c] {
+			return after
+		}
+		if c >= utf8.RuneSelf || isAlnum(c) {
+			after = gapMayStop(c)
+		}
+		return false
+	}
 	j := nd
 	for j > i && !isBlank(text[j-1]) {
-		if j--; hardGapAt(text, j) {
+		if j--; hard(j) {
 			return j
 		}
 	}
 	for n := 0; j > i; {
 		for j > i && isBlank(text[j-1]) {
-			if j--; text[j] == '\n' && hardGapAt(text, j) {
+			if j--; hard(j) {
 				return j
 			}
 		}
@@ -226,7 +245,7 @@ func restartBefore(text string, i, nd, words int) int {
 		for j > i && !isBlank(text[j-1]) {
 			j--
 			word = word || isAlnum(text[j])
-			if hardGapAt(text, j) {
+			if hard(j) {
 				return j
 			}
 		}
@@ -255,28 +274,20 @@ var hardGap = func() (t [256]bool) {
 	return t
 }()
 
-// hardGapAt reports whether the byte at q is a hard gap byte that no
-// match reads back past. Every read of a token before another in the
-// matches checks sameLine between the two, which the hard byte fails,
-// except in matchPOBox: "box" and "o" are read back past whatever their
-// gap holds ("PO\nBox 12"). So the word after q must not open with 'b' or
-// 'o' (in any case; a non-ASCII byte before it may be a quote, and is
-// taken as a word that might).
-func hardGapAt(text string, q int) bool {
-	if !hardGap[text[q]] {
+// gapMayStop reports whether c, the first ASCII letter or digit or
+// non-ASCII byte after a hard gap byte, lets that byte stop restartBefore's
+// walk: no match reads back past a hard gap byte, since every read of a
+// token before another checks sameLine between the two, which the hard
+// byte fails, except in matchPOBox: "box" and "o" are read back past
+// whatever their gap holds ("PO\nBox 12"). So the word after the byte
+// must not open with 'b' or 'o' (in any case; a non-ASCII byte may be a
+// quote before such a word, and is taken as one that might).
+func gapMayStop(c byte) bool {
+	if c >= utf8.RuneSelf {
 		return false
 	}
-	for k := q + 1; k < len(text); k++ {
-		c := text[k]
-		if c >= utf8.RuneSelf {
-			return false
-		}
-		if isAlnum(c) {
-			c |= 0x20
-			return c != 'b' && c != 'o'
-		}
-	}
-	return true
+	c |= 0x20
+	return c != 'b' && c != 'o'
 }
 
 // breaksChain reports whether t, just pushed after a non-number token,
