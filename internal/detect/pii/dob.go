@@ -55,10 +55,6 @@ var monthFirst = func() (t [256]bool) {
 	return t
 }()
 
-// maxDateLead is how far before its first digit a date may start: a month
-// name of up to 9 letters, a '.', and up to 3 spaces (monthDayYear).
-const maxDateLead = 9 + 1 + 3
-
 // Detect returns one finding per date of birth.
 func (d *DOB) Detect(text string) []detect.Finding { return d.detect(text, true) }
 

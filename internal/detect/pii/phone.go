@@ -142,21 +142,10 @@ func (d *Phone) detect(text string, skip bool) []detect.Finding {
 // ("+ 44 ..."). No byte before the next digit d can start one except those
 // at d-1 and d-2, so the scan's byte-by-byte cases fire nowhere else.
 func nextPhoneStart(text string, i int) int {
-	d := i
-	// digitBytes marks exactly the digit bytes (no carries cross bytes),
-	// so the lowest mark is the first digit.
-	for ; d+8 <= len(text); d += 8 {
-		if m := digitBytes(load64(text, d)); m != 0 {
-			d += bits.TrailingZeros64(m) >> 3
-			goto found
-		}
-	}
-	for ; d < len(text) && !isDigit(text[d]); d++ {
-	}
+	d := indexDigit(text, i)
 	if d == len(text) {
 		return d
 	}
-found:
 	switch {
 	case d-2 >= i && text[d-2] == '+' && text[d-1] == ' ':
 		return d - 2

@@ -167,10 +167,7 @@ func wordAt(text string, i int, gap uint8) (t token, next int) {
 				n = bits.TrailingZeros64(stop) >> 3
 			}
 			n = min(n, lim-i)
-			keep := uint64(1)<<(8*n) - 1 // n < 8 here, or all bytes
-			if n == 8 {
-				keep = ^uint64(0)
-			}
+			keep := uint64(1)<<(8*n) - 1 // all bytes for n == 8: Go shifts 1<<64 to 0
 			digits += bits.OnesCount64(d & keep)
 			upper += bits.OnesCount64(u & keep)
 			lower += bits.OnesCount64(l & keep)
