@@ -111,7 +111,7 @@ func (d *Detector) detect(rs *ruleSet, scan func(*state, []byte, func(segment, [
 		if d.MinScore > 0 && rs.bound(seg, occ, triggered) < d.MinScore-1e-9 {
 			return
 		}
-		sent := rs.sentenceRules(n, seg)
+		sent := rs.sentenceRules(n, seg, triggered)
 		if d.MinScore > 0 && sent != triggered && rs.bound(seg, occ, sent) < d.MinScore-1e-9 {
 			return
 		}
@@ -331,12 +331,13 @@ type hit struct {
 	evidence   string
 }
 
-// sentenceRules returns the sentence rules evaluate tries on seg: those
-// its words trigger and meet the needs of, whose anchors hold its first
-// word, and, for a rule whose pattern ends with a given byte at the end of
-// the window (endsWith), whose window ends with it.
-func (rs *ruleSet) sentenceRules(n []byte, seg segment) uint64 {
-	set := seg.sentence & (seg.needs | rs.noNeeds)
+// sentenceRules returns the sentence rules evaluate tries on seg: of
+// triggered, those its words trigger and meet the needs of
+// (seg.sentence & (seg.needs | rs.noNeeds)), the ones whose anchors hold
+// its first word and, for a rule whose pattern ends with a given byte at
+// the end of the window (endsWith), whose window ends with it.
+func (rs *ruleSet) sentenceRules(n []byte, seg segment, triggered uint64) uint64 {
+	set := triggered
 	if set == 0 {
 		return 0
 	}

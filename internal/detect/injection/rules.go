@@ -41,8 +41,6 @@ type rule struct {
 	lineStart bool // only for a sentence that begins a line
 	endsWith  byte // sentence rules ending in `\?$`: the window must end with this byte
 
-	first map[string]bool // sentence rules: the anchors, as a set
-
 	// Literal filters (literal.go), derived from pattern and prev: where
 	// they say no, the regexps would not match.
 	prefix     prefixFilter
@@ -522,9 +520,7 @@ func compile(rules []rule) *ruleSet {
 			rs.maxScore[i] = min(r.score+r.boostBy, 0.99)
 		}
 		if r.bol {
-			r.first = make(map[string]bool)
 			for _, w := range strings.Fields(r.anchors) {
-				r.first[w] = true
 				firsts[w] |= 1 << i
 			}
 			if r.endsWith != 0 {
