@@ -11,7 +11,8 @@
 #
 # More full-spec targets in the same run, to see what costs what:
 #   BEFORE=/path/to/modelspec   an older build, as modelspec-full-before
-#   VARIANTS=1                  modelspec-full-nolog (decision_log: none) and
+#   VARIANTS=1                  modelspec-full-nolog (decision_log: none),
+#                               modelspec-full-brief (prompt: brief) and
 #                               modelspec-full-noprompt (prompt: none)
 # A peer in the same run, for the "5x Portkey" target:
 #   PORTKEY=/path/to/start-server.js   the Portkey gateway (npm
@@ -75,6 +76,7 @@ gateway modelspec-full 18101 false sqlite rules "$bin/modelspec"
 if [ -n "${BEFORE:-}" ]; then gateway modelspec-full-before 18102 false sqlite rules "$BEFORE"; fi
 if [ -n "${VARIANTS:-}" ]; then
   gateway modelspec-full-nolog 18103 false none rules "$bin/modelspec"
+  gateway modelspec-full-brief 18105 false sqlite brief "$bin/modelspec"
   gateway modelspec-full-noprompt 18104 false sqlite none "$bin/modelspec"
 fi
 if [ -n "${PORTKEY:-}" ]; then

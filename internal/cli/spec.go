@@ -214,6 +214,7 @@ type specRenderParams struct {
 	file       string
 	examples   bool
 	background bool
+	brief      bool
 	clauses    []string
 }
 
@@ -232,6 +233,7 @@ func newSpecRenderCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&p.examples, "examples", false, "include the worked examples")
 	c.Flags().BoolVar(&p.background, "background", false, "include sections without authority (overview, definitions)")
+	c.Flags().BoolVar(&p.brief, "brief", false, "only the first paragraph of each clause, its statement (no explanations, rationale or examples)")
 	c.Flags().StringSliceVar(&p.clauses, "clauses", nil, "only these clause ids (comma-separated) and the clauses nested under them")
 	return c
 }
@@ -241,10 +243,13 @@ func runSpecRender(stdout io.Writer, p specRenderParams) error {
 	if err != nil {
 		return err
 	}
+	if p.brief && p.examples {
+		return usageError("--brief leaves the examples out: use one of --brief and --examples")
+	}
 	if unknown := s.UnknownIDs(p.clauses); len(unknown) > 0 {
 		return usageError("--clauses: no clause %s in %s (see 'modelspec spec show %s')", strings.Join(unknown, ", "), s.File, p.file)
 	}
-	_, err = io.WriteString(stdout, spec.Render(s, spec.RenderOptions{Examples: p.examples, Clauses: p.clauses, Background: p.background}))
+	_, err = io.WriteString(stdout, spec.Render(s, spec.RenderOptions{Examples: p.examples, Clauses: p.clauses, Background: p.background, Brief: p.brief}))
 	return err
 }
 

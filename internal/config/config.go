@@ -31,7 +31,8 @@ type Config struct {
 	Spec string `yaml:"spec" json:"spec"`
 	// Prompt is how much of the spec the gateway puts in front of the
 	// conversation as the platform's system message: "rules" (rules and
-	// the effective defaults, no examples), "full" (with examples) or
+	// the effective defaults, no examples), "brief" (only the first
+	// paragraph of each, about half as long), "full" (with examples) or
 	// "none".
 	Prompt string `yaml:"prompt" json:"prompt"`
 	// Upstreams are the model servers, tried in order for a model that
@@ -415,9 +416,9 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 		bad("listen %q: want host:port", c.Listen)
 	}
 	switch c.Prompt {
-	case "rules", "full", "none":
+	case "rules", "brief", "full", "none":
 	default:
-		bad("prompt %q: want rules, full or none", c.Prompt)
+		bad("prompt %q: want rules, brief, full or none", c.Prompt)
 	}
 	names := map[string]bool{}
 	for i := range c.Upstreams {

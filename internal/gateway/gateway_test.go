@@ -185,6 +185,38 @@ func TestSDKCompletion(t *testing.T) {
 	}
 }
 
+// TestPromptModes checks what each prompt setting puts in front of the
+// conversation: brief is the rules' clauses cut to their first paragraph,
+// full adds the examples, none sends the app's messages alone.
+func TestPromptModes(t *testing.T) {
+	sent := map[string]string{}
+	for _, mode := range []string{"rules", "brief", "full", "none"} {
+		e := start(t, setup{reply: fakeupstream.Fixed("ok"), cfg: func(c *config.Config) { c.Prompt = mode }})
+		c := e.client(appKey)
+		if _, err := c.Chat.Completions.New(context.Background(), userParams("hi")); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		msgs := e.up.Last().Request.Messages
+		if want := map[bool]int{true: 2, false: 3}[mode == "none"]; len(msgs) != want {
+			t.Fatalf("%s: upstream saw %d messages, want %d", mode, len(msgs), want)
+		}
+		if mode != "none" {
+			sent[mode] = msgs[0].Text()
+		}
+	}
+	for _, mode := range []string{"rules", "brief", "full"} {
+		if !strings.Contains(sent[mode], "[#follow_chain_of_command, rule]") {
+			t.Errorf("%s prompt does not cite #follow_chain_of_command", mode)
+		}
+	}
+	if !(len(sent["brief"]) < len(sent["rules"]) && len(sent["rules"]) < len(sent["full"])) {
+		t.Errorf("prompt sizes: brief %d, rules %d, full %d", len(sent["brief"]), len(sent["rules"]), len(sent["full"]))
+	}
+	if strings.Contains(sent["brief"], "*Rationale:*") || !strings.Contains(sent["rules"], "*Rationale:*") {
+		t.Error("brief prompt has the rationale, or rules lacks it")
+	}
+}
+
 func TestSDKStreaming(t *testing.T) {
 	e := start(t, setup{reply: fakeupstream.Fixed("The quick brown fox jumps over the lazy dog, twice over."), header: http.Header{fakeupstream.HeaderChunks: {"9"}}})
 	c := e.client(appKey)

@@ -17,7 +17,7 @@ func platformPrompt(s *spec.Spec, p *policy.Policy, mode string) string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(spec.Render(s, spec.RenderOptions{Examples: mode == "full"}))
+	b.WriteString(spec.Render(s, spec.RenderOptions{Examples: mode == "full", Brief: mode == "brief"}))
 	var changes []string
 	for _, c := range p.Clauses {
 		switch {

@@ -17,6 +17,10 @@ type RenderOptions struct {
 	// Background includes sections without authority (overview,
 	// definitions): context for people more than instructions.
 	Background bool
+	// Brief keeps only the first paragraph of each clause, its statement,
+	// and leaves out the rest (explanations, rationale) and the examples:
+	// about half the text, for a prompt sent with every request.
+	Brief bool
 }
 
 var (
@@ -86,10 +90,14 @@ func Render(s *Spec, opts RenderOptions) string {
 			fmt.Fprintf(&b, " [%s]", strings.Join(tags, ", "))
 		}
 		b.WriteString("\n")
-		if body := s.modelText(sec.Body); body != "" {
+		body := s.modelText(sec.Body)
+		if opts.Brief {
+			body, _, _ = strings.Cut(body, "\n\n")
+		}
+		if body != "" {
 			b.WriteString("\n" + body + "\n")
 		}
-		if opts.Examples {
+		if opts.Examples && !opts.Brief {
 			for _, ex := range sec.Examples {
 				s.renderExample(&b, ex)
 			}

@@ -70,6 +70,45 @@ func TestRenderBuiltIn(t *testing.T) {
 	if strings.Contains(out, "**Example**") || strings.Contains(out, "~~~") {
 		t.Error("examples rendered without --examples")
 	}
+
+	// Brief: the same clauses in the same order, each with the first
+	// paragraph of its full text and nothing after it.
+	brief := spec.Render(s, spec.RenderOptions{Brief: true, Examples: true})
+	full, short := clauseTexts(out), clauseTexts(brief)
+	if len(short) != len(full) || len(full) < 10 {
+		t.Fatalf("brief render has %d clauses, full %d", len(short), len(full))
+	}
+	for i, f := range full {
+		b := short[i]
+		if b.heading != f.heading {
+			t.Errorf("clause %d: brief %q, full %q", i, b.heading, f.heading)
+			continue
+		}
+		first, _, _ := strings.Cut(f.text, "\n\n")
+		if b.text != first || b.text == "" {
+			t.Errorf("%s: brief text %q, want the first paragraph %q", b.heading, b.text, first)
+		}
+	}
+	if strings.Contains(brief, "*Rationale:*") || strings.Contains(brief, "\nExample: ") {
+		t.Error("brief render has a rationale or an example")
+	}
+	if 10*len(brief) > 6*len(out) {
+		t.Errorf("brief render is %d bytes, more than 60%% of the full %d", len(brief), len(out))
+	}
+}
+
+type clauseText struct{ heading, text string }
+
+// clauseTexts splits a render into its clauses: each "### " heading and
+// the text up to the next heading.
+func clauseTexts(render string) []clauseText {
+	var out []clauseText
+	for _, part := range strings.Split(render, "\n### ")[1:] {
+		heading, text, _ := strings.Cut(part, "\n")
+		text, _, _ = strings.Cut(text, "\n## ")
+		out = append(out, clauseText{heading, strings.TrimSpace(text)})
+	}
+	return out
 }
 
 func TestExampleRecords(t *testing.T) {
