@@ -1,10 +1,6 @@
 package builtin
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -48,70 +44,6 @@ func newCorpus(name string, msgs ...string) corpus {
 		c.size += len(m)
 	}
 	return c
-}
-
-// realMessages are messages from ../shared/data as the gateway would see
-// them, by source: Presidio's synthetic documents full of personal data
-// ("pii_docs"), BIPIA's e-mail, table and code contexts ("bipia"), and
-// XSTest's prompts with GPT-4's answers to them ("chat"). Nil when the data
-// is absent.
-func realMessages(tb testing.TB) map[string][]string {
-	dir := detecttest.DataDir()
-	if _, err := os.Stat(filepath.Join(dir, "bipia")); err != nil {
-		return nil
-	}
-	out := map[string][]string{}
-	var docs []struct {
-		Text string `json:"full_text"`
-	}
-	readJSON(tb, filepath.Join(dir, "presidio-research-synth-pii", "synth_dataset_v2.json"), &docs)
-	for _, d := range docs {
-		out["pii_docs"] = append(out["pii_docs"], d.Text)
-	}
-	for _, name := range []string{"email/test.jsonl", "table/test.jsonl", "code/test.jsonl"} {
-		out["bipia"] = append(out["bipia"], detecttest.BIPIAContexts(tb, name)...)
-	}
-	out["chat"] = append(csvColumn(tb, filepath.Join(dir, "xstest", "xstest_prompts.csv"), "prompt"),
-		csvColumn(tb, filepath.Join(dir, "xstest", "model_completions", "xstest_v2_completions_gpt4.csv"), "completion")...)
-	return out
-}
-
-func readJSON(tb testing.TB, path string, v any) {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		tb.Fatalf("%s: %v", path, err)
-	}
-}
-
-func csvColumn(tb testing.TB, path, col string) []string {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		tb.Fatalf("%s: %v", path, err)
-	}
-	k := -1
-	for i, h := range recs[0] {
-		if h == col {
-			k = i
-		}
-	}
-	if k < 0 {
-		tb.Fatalf("%s: no column %q", path, col)
-	}
-	var out []string
-	for _, r := range recs[1:] {
-		out = append(out, r[k])
-	}
-	return out
 }
 
 // denseText is about n bytes made of what the detectors look for: personal
@@ -159,14 +91,14 @@ func repeatTo(unit string, n int) string {
 // speedCorpora are the texts the speed benchmarks run on.
 func speedCorpora(tb testing.TB) []corpus {
 	var cs []corpus
-	if real := realMessages(tb); real != nil {
+	if real := detecttest.RealMessages(tb); real != nil {
 		var all []string
-		for _, name := range []string{"chat", "bipia", "pii_docs"} {
-			all = append(all, real[name]...)
+		for _, src := range real {
+			all = append(all, src.Msgs...)
 		}
 		cs = append(cs, newCorpus("real", all...))
-		for _, name := range []string{"chat", "bipia", "pii_docs"} {
-			cs = append(cs, newCorpus("real_"+name, real[name]...))
+		for _, src := range real {
+			cs = append(cs, newCorpus("real_"+src.Name, src.Msgs...))
 		}
 	}
 	cs = append(cs,

@@ -10,6 +10,7 @@ package detecttest
 // ones are held out for published figures, as ../shared/data/README.md asks.
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -179,22 +180,12 @@ func CyberSecEval(t testing.TB, parity uint64) []Labeled {
 func Benign(t testing.TB, parity uint64) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	var docs []struct {
-		Text string `json:"full_text"`
-	}
-	if err := json.Unmarshal(read(t, "presidio-research-synth-pii", "synth_dataset_v2.json"), &docs); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		if FNVParity(d.Text) == parity {
-			out["presidio synthetic documents"] = append(out["presidio synthetic documents"], d.Text)
+	for _, d := range presidioDocs(t) {
+		if FNVParity(d) == parity {
+			out["presidio synthetic documents"] = append(out["presidio synthetic documents"], d)
 		}
 	}
-	recs, err := csv.NewReader(strings.NewReader(string(read(t, "xstest", "xstest_prompts.csv")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs[1:] {
+	for _, r := range readCSV(t, "xstest", "xstest_prompts.csv")[1:] {
 		if r[3] == "safe" && FNVParity(r[0]) == parity {
 			out["xstest safe prompts"] = append(out["xstest safe prompts"], r[1])
 		}
@@ -208,6 +199,78 @@ func Benign(t testing.TB, parity uint64) map[string][]string {
 		}
 	}
 	return out
+}
+
+// RealSource is the messages of one source in RealMessages.
+type RealSource struct {
+	Name string
+	Msgs []string
+}
+
+// RealMessages are messages from DataDir as the gateway would see them, by
+// source: XSTest's prompts with GPT-4's answers to them ("chat"), BIPIA's
+// e-mail, table and code contexts ("bipia") and Presidio's synthetic
+// documents full of personal data ("pii_docs"). Speed figures and the
+// findings dump of internal/detect/builtin are compared across commits on
+// them, so their order and bytes must not change. Nil when the data is
+// absent; unlike the quality loaders they need no QualityEnv, as ordinary
+// test runs use them when they can.
+func RealMessages(t testing.TB) []RealSource {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(DataDir(), "bipia")); err != nil {
+		return nil
+	}
+	var bipia []string
+	for _, name := range []string{"email/test.jsonl", "table/test.jsonl", "code/test.jsonl"} {
+		bipia = append(bipia, BIPIAContexts(t, name)...)
+	}
+	return []RealSource{
+		{"chat", append(csvColumn(t, "prompt", "xstest", "xstest_prompts.csv"),
+			csvColumn(t, "completion", "xstest", "model_completions", "xstest_v2_completions_gpt4.csv")...)},
+		{"bipia", bipia},
+		{"pii_docs", presidioDocs(t)},
+	}
+}
+
+// presidioDocs returns the texts of Presidio's synthetic documents.
+func presidioDocs(t testing.TB) []string {
+	t.Helper()
+	var docs []struct {
+		Text string `json:"full_text"`
+	}
+	if err := json.Unmarshal(read(t, "presidio-research-synth-pii", "synth_dataset_v2.json"), &docs); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.Text
+	}
+	return out
+}
+
+// csvColumn returns the column named col of a CSV file under DataDir,
+// without its header.
+func csvColumn(t testing.TB, col string, elem ...string) []string {
+	t.Helper()
+	recs := readCSV(t, elem...)
+	k := slices.Index(recs[0], col)
+	if k < 0 {
+		t.Fatalf("%s: no column %q", filepath.Join(elem...), col)
+	}
+	out := make([]string, len(recs)-1)
+	for i, r := range recs[1:] {
+		out[i] = r[k]
+	}
+	return out
+}
+
+func readCSV(t testing.TB, elem ...string) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(read(t, elem...))).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Join(elem...), err)
+	}
+	return recs
 }
 
 // JSONL decodes each non-blank line of a file under DataDir into a T.

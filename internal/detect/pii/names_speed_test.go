@@ -1,10 +1,6 @@
 package pii
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,56 +12,11 @@ import (
 )
 
 // realTexts are the messages of internal/detect/builtin's "real" speed
-// corpus (Presidio's synthetic documents, BIPIA contexts, XSTest prompts and
-// GPT-4 answers), or nil when ../shared/data is absent.
+// corpus, or nil when ../shared/data is absent.
 func realTexts(tb testing.TB) []string {
-	tb.Helper()
-	dir := detecttest.DataDir()
-	if _, err := os.Stat(filepath.Join(dir, "bipia")); err != nil {
-		return nil
-	}
 	var out []string
-	b, err := os.ReadFile(filepath.Join(dir, "presidio-research-synth-pii", "synth_dataset_v2.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var docs []struct {
-		Text string `json:"full_text"`
-	}
-	if err := json.Unmarshal(b, &docs); err != nil {
-		tb.Fatal(err)
-	}
-	for _, d := range docs {
-		out = append(out, d.Text)
-	}
-	for _, name := range []string{"email/test.jsonl", "table/test.jsonl", "code/test.jsonl"} {
-		out = append(out, detecttest.BIPIAContexts(tb, name)...)
-	}
-	for _, f := range []struct{ path, col string }{
-		{filepath.Join(dir, "xstest", "xstest_prompts.csv"), "prompt"},
-		{filepath.Join(dir, "xstest", "model_completions", "xstest_v2_completions_gpt4.csv"), "completion"},
-	} {
-		r, err := os.Open(f.path)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		recs, err := csv.NewReader(r).ReadAll()
-		r.Close()
-		if err != nil {
-			tb.Fatalf("%s: %v", f.path, err)
-		}
-		k := -1
-		for i, h := range recs[0] {
-			if h == f.col {
-				k = i
-			}
-		}
-		if k < 0 {
-			tb.Fatalf("%s: no column %q", f.path, f.col)
-		}
-		for _, rec := range recs[1:] {
-			out = append(out, rec[k])
-		}
+	for _, src := range detecttest.RealMessages(tb) {
+		out = append(out, src.Msgs...)
 	}
 	return out
 }
