@@ -38,7 +38,7 @@ func loadSysPrompts(dir string, s Split) ([]Example, error) {
 			return
 		}
 		e := benign("sysprompts", group, text, text)
-		if reSexual.MatchString(reNotSexual.ReplaceAllString(strings.ToLower(text), " ")) {
+		if k := keywords(); k.sexual.MatchString(k.notSexual.ReplaceAllString(strings.ToLower(text), " ")) {
 			e.Known &^= bSexual
 			e.Benign = false
 		}

@@ -3,6 +3,7 @@ package train
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/modelspec/modelspec/internal/detect/classify"
 )
@@ -75,84 +76,95 @@ func known(pos uint16) uint16 {
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(`\b(?:` + s + `)\b`) }
 
-// Keyword rules, matched on lower-cased text.
-var (
-	reHazard = re(`bombs?|explosives?|ieds?|detonat\w*|grenades?|weapons?|guns?|firearms?|rifles?|handguns?|ammunition|silencers?|glock|full[- ]auto|` +
-		`nerve agents?|sarin|vx|mustard gas|anthrax|ricin|botulinum|toxins?|pathogens?|bioweapons?|chemical weapons?|biological weapons?|` +
-		`uranium|plutonium|nuclear|radiological|malware|ransomware|viruse?s?|trojans?|keyloggers?|botnets?|rootkits?|spyware|` +
-		`hack\w*|exploit\w*|phishing|ddos|sql injection|zero[- ]day|steal\w*|stole|stolen|theft|fraud\w*|launder\w*|counterfeit\w*|` +
-		`forg(?:e|ed|es|ing|ery)|smuggl\w*|traffick\w*|drugs?|meth|methamphetamine|cocaine|heroin|fentanyl|opioids?|lsd|mdma|crack|` +
-		`scams?|scammers?|ponzi|pyramid schemes?|embezzl\w*|tax evasion|shoplift\w*|burglar\w*|rob|robbing|robbery|arson|` +
-		`identity theft|credit cards?|skimm\w*|blackmail\w*|extort\w*|poison\w*|terroris\w*|hijack\w*|kidnap\w*|ransom|brib\w*|` +
-		`illegal\w*|black market|dark ?web|darknet|chop shops?|break into|breaking into|pick a lock|lock ?picking`)
-	reViolence = re(`kill\w*|murder\w*|assassinat\w*|shoot\w*|stab\w*|strangl\w*|chok(?:e|ing)|beat(?:ing|s)? (?:up|someone|him|her|them|my|a|the)|` +
-		`punch\w*|tortur\w*|flay\w*|dismember\w*|behead\w*|decapitat\w*|massacre\w*|slaughter\w*|mass shootings?|violen\w*|` +
-		`attack\w*|bomb(?:ing)? (?:a|the|my)|hostages?|kidnap\w*|hurt\w*|injur\w*|maim\w*|genocide|ethnic cleansing|exterminat\w*|` +
-		`eradicat\w*|lynch\w*|rape|raping|rapist|sexual assault|assault\w*|animal (?:cruelty|abuse)|abus(?:e|ing) animals|` +
-		`dog ?fight\w*|cockfight\w*|gore|gory|blow up|set \w+(?: \w+)? on fire|execut(?:e|ing) (?:someone|a person|people|him|her)|` +
-		`smash\w*|throttl\w*|gut a|butcher\w*|skull|death threats?|threaten\w* to kill|domestic violence|bloodshed|terroris\w*|` +
-		`hitman|hit man|snipe|slay\w*|wipe out|annihilat\w*|liquidat\w* (?:a group|people)|eliminat\w* (?:people|the|my|a)`)
-	reSelfHarm = re(`suicid\w*|self[- ]?harm\w*|self[- ]?injur\w*|(?:kill|hang|drown|starve|cut|cutting|hurt|harm|poison|shoot|burn) ` +
-		`(?:myself|yourself|themselves|oneself|himself|herself)|end (?:my|your|their|his|her) (?:own )?li(?:fe|ves)|` +
-		`take (?:my|your|their) own li(?:fe|ves)|anorexi\w*|bulimi\w*|eating disorders?|pro[- ]ana|thinspo\w*|purging|` +
-		`overdos\w*|sever my|pierce my own|slit (?:my|your|their) wrists?|carve \w+(?: \w+)? into my|want to die|wish i (?:was|were) dead`)
-	// reSexual is sexual material: commercial sex (brothels, escorts) and
-	// sexual violence without sexual material are hazard and violence.
-	reSexual = re(`porn\w*|sexual\w*|sex|sexy|erotic\w*|explicit (?:images?|photos?|pictures?|videos?|content|material|links?|stor(?:y|ies)|scenes?|acts?)|` +
-		`sexually explicit|nudes?|nudity|naked|intimate (?:images?|photos?|pictures?)|upskirt|onlyfans|` +
-		`genital\w*|orgasm\w*|fetish\w*|bdsm|hentai|xxx|snuff|sexting|incest\w*|bestiality|lewd|smut\w*`)
-	// reNotSexual removes phrases that hold a sexual keyword without being
-	// about sex.
-	reNotSexual = re(`sexual orientations?|sexuality|sex education|sex ed|same-sex|sex discrimination|opposite sex|sex offenders? registry|` +
-		`sex[- ]traffick\w*|sexual exploitation of children`)
-	reMinor = re(`child\w*|kids?|minors?|underage\w*|under-age|teens?|teenagers?|preteens?|pre-teens?|schoolgirls?|schoolboys?|` +
-		`toddlers?|infants?|bab(?:y|ies)|little (?:girl|boy)s?|young (?:girl|boy)s?|` +
-		`(?:[1-9]|1[0-7]|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)[- ]?(?:years?|yrs?)[- ]?olds?|` +
-		`daughters?|middle school\w*|elementary school\w*|high school students?`)
-	reCSAM = re(`csam|child (?:sexual )?abuse (?:material|content|images?|videos?)|child porn\w*|pedophil\w*|paedophil\w*|` +
-		`lolicon|groom(?:ing)? (?:a |the )?(?:minors?|child(?:ren)?|kids?|teens?)`)
-	reHateStrong = re(`racis\w*|racial slurs?|slurs?|anti-?semit\w*|homophob\w*|transphob\w*|islamophob\w*|xenophob\w*|sexis\w*|` +
-		`misogyn\w*|white supremac\w*|supremacis\w*|neo-?nazi\w*|nazi\w*|holocaust|ethnic cleansing|hate speech|hate crimes?|` +
-		`hatred|bigot\w*|dehumaniz\w*|inferior|discriminat\w*|segregat\w*|genocide`)
-	reIdentity = re(`jews?|jewish|muslims?|islam\w*|christians?|hindus?|sikhs?|buddhists?|black (?:people|person|couple|colleague)|blacks|` +
-		`african americans?|asians?|chinese|mexicans?|latinos?|latinas?|hispanics?|immigrants?|refugees?|migrants?|gays?|` +
-		`lesbians?|lgbt\w*|queer|trans|transgender|homosexual\w*|bisexual\w*|disabilit\w*|disabled|people of colou?r|` +
-		`native americans?|aboriginal|indigenous|roma|arabs?|palestinians?|indians?|women|race|races|racial|ethnic\w*|` +
-		`religio\w*|minorit\w*|fat people|certain colou?r|demographic`)
-	reHarassment = re(`harass\w*|bull(?:y|ies|ying|ied)|cyberbull\w*|stalk\w*|insult\w*|humiliat\w*|intimidat\w*|threat\w*|` +
-		`blackmail\w*|dox\w*|defam\w*|slander\w*|libel\w*|ridicul\w*|gaslight\w*|hate mail|shame|shaming|troll\w*|mock\w*|` +
-		`belittl\w*|demean\w*|torment\w*|swatting|revenge porn|embarrass\w*|coerc\w*|worthless|pathetic|loser|idiot|stupid|` +
-		`ugly|false(?:ly)? accus\w*|make (?:him|her|them|someone) feel`)
-)
+// keywordRules are the keyword labels' patterns, matched on lower-cased
+// text.
+type keywordRules struct {
+	hazard, violence, selfHarm, sexual, notSexual, minor, csam, hateStrong, identity, harassment *regexp.Regexp
+}
+
+// keywords compiles the rules on first use: compiled at init they cost
+// every modelspec command 0.7 MB and up to a millisecond at start,
+// training or not.
+var keywords = sync.OnceValue(func() *keywordRules {
+	return &keywordRules{
+		hazard: re(`bombs?|explosives?|ieds?|detonat\w*|grenades?|weapons?|guns?|firearms?|rifles?|handguns?|ammunition|silencers?|glock|full[- ]auto|` +
+			`nerve agents?|sarin|vx|mustard gas|anthrax|ricin|botulinum|toxins?|pathogens?|bioweapons?|chemical weapons?|biological weapons?|` +
+			`uranium|plutonium|nuclear|radiological|malware|ransomware|viruse?s?|trojans?|keyloggers?|botnets?|rootkits?|spyware|` +
+			`hack\w*|exploit\w*|phishing|ddos|sql injection|zero[- ]day|steal\w*|stole|stolen|theft|fraud\w*|launder\w*|counterfeit\w*|` +
+			`forg(?:e|ed|es|ing|ery)|smuggl\w*|traffick\w*|drugs?|meth|methamphetamine|cocaine|heroin|fentanyl|opioids?|lsd|mdma|crack|` +
+			`scams?|scammers?|ponzi|pyramid schemes?|embezzl\w*|tax evasion|shoplift\w*|burglar\w*|rob|robbing|robbery|arson|` +
+			`identity theft|credit cards?|skimm\w*|blackmail\w*|extort\w*|poison\w*|terroris\w*|hijack\w*|kidnap\w*|ransom|brib\w*|` +
+			`illegal\w*|black market|dark ?web|darknet|chop shops?|break into|breaking into|pick a lock|lock ?picking`),
+		violence: re(`kill\w*|murder\w*|assassinat\w*|shoot\w*|stab\w*|strangl\w*|chok(?:e|ing)|beat(?:ing|s)? (?:up|someone|him|her|them|my|a|the)|` +
+			`punch\w*|tortur\w*|flay\w*|dismember\w*|behead\w*|decapitat\w*|massacre\w*|slaughter\w*|mass shootings?|violen\w*|` +
+			`attack\w*|bomb(?:ing)? (?:a|the|my)|hostages?|kidnap\w*|hurt\w*|injur\w*|maim\w*|genocide|ethnic cleansing|exterminat\w*|` +
+			`eradicat\w*|lynch\w*|rape|raping|rapist|sexual assault|assault\w*|animal (?:cruelty|abuse)|abus(?:e|ing) animals|` +
+			`dog ?fight\w*|cockfight\w*|gore|gory|blow up|set \w+(?: \w+)? on fire|execut(?:e|ing) (?:someone|a person|people|him|her)|` +
+			`smash\w*|throttl\w*|gut a|butcher\w*|skull|death threats?|threaten\w* to kill|domestic violence|bloodshed|terroris\w*|` +
+			`hitman|hit man|snipe|slay\w*|wipe out|annihilat\w*|liquidat\w* (?:a group|people)|eliminat\w* (?:people|the|my|a)`),
+		selfHarm: re(`suicid\w*|self[- ]?harm\w*|self[- ]?injur\w*|(?:kill|hang|drown|starve|cut|cutting|hurt|harm|poison|shoot|burn) ` +
+			`(?:myself|yourself|themselves|oneself|himself|herself)|end (?:my|your|their|his|her) (?:own )?li(?:fe|ves)|` +
+			`take (?:my|your|their) own li(?:fe|ves)|anorexi\w*|bulimi\w*|eating disorders?|pro[- ]ana|thinspo\w*|purging|` +
+			`overdos\w*|sever my|pierce my own|slit (?:my|your|their) wrists?|carve \w+(?: \w+)? into my|want to die|wish i (?:was|were) dead`),
+		// k.sexual is sexual material: commercial sex (brothels, escorts) and
+		// sexual violence without sexual material are hazard and violence.
+		sexual: re(`porn\w*|sexual\w*|sex|sexy|erotic\w*|explicit (?:images?|photos?|pictures?|videos?|content|material|links?|stor(?:y|ies)|scenes?|acts?)|` +
+			`sexually explicit|nudes?|nudity|naked|intimate (?:images?|photos?|pictures?)|upskirt|onlyfans|` +
+			`genital\w*|orgasm\w*|fetish\w*|bdsm|hentai|xxx|snuff|sexting|incest\w*|bestiality|lewd|smut\w*`),
+		// k.notSexual removes phrases that hold a sexual keyword without being
+		// about sex.
+		notSexual: re(`sexual orientations?|sexuality|sex education|sex ed|same-sex|sex discrimination|opposite sex|sex offenders? registry|` +
+			`sex[- ]traffick\w*|sexual exploitation of children`),
+		minor: re(`child\w*|kids?|minors?|underage\w*|under-age|teens?|teenagers?|preteens?|pre-teens?|schoolgirls?|schoolboys?|` +
+			`toddlers?|infants?|bab(?:y|ies)|little (?:girl|boy)s?|young (?:girl|boy)s?|` +
+			`(?:[1-9]|1[0-7]|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)[- ]?(?:years?|yrs?)[- ]?olds?|` +
+			`daughters?|middle school\w*|elementary school\w*|high school students?`),
+		csam: re(`csam|child (?:sexual )?abuse (?:material|content|images?|videos?)|child porn\w*|pedophil\w*|paedophil\w*|` +
+			`lolicon|groom(?:ing)? (?:a |the )?(?:minors?|child(?:ren)?|kids?|teens?)`),
+		hateStrong: re(`racis\w*|racial slurs?|slurs?|anti-?semit\w*|homophob\w*|transphob\w*|islamophob\w*|xenophob\w*|sexis\w*|` +
+			`misogyn\w*|white supremac\w*|supremacis\w*|neo-?nazi\w*|nazi\w*|holocaust|ethnic cleansing|hate speech|hate crimes?|` +
+			`hatred|bigot\w*|dehumaniz\w*|inferior|discriminat\w*|segregat\w*|genocide`),
+		identity: re(`jews?|jewish|muslims?|islam\w*|christians?|hindus?|sikhs?|buddhists?|black (?:people|person|couple|colleague)|blacks|` +
+			`african americans?|asians?|chinese|mexicans?|latinos?|latinas?|hispanics?|immigrants?|refugees?|migrants?|gays?|` +
+			`lesbians?|lgbt\w*|queer|trans|transgender|homosexual\w*|bisexual\w*|disabilit\w*|disabled|people of colou?r|` +
+			`native americans?|aboriginal|indigenous|roma|arabs?|palestinians?|indians?|women|race|races|racial|ethnic\w*|` +
+			`religio\w*|minorit\w*|fat people|certain colou?r|demographic`),
+		harassment: re(`harass\w*|bull(?:y|ies|ying|ied)|cyberbull\w*|stalk\w*|insult\w*|humiliat\w*|intimidat\w*|threat\w*|` +
+			`blackmail\w*|dox\w*|defam\w*|slander\w*|libel\w*|ridicul\w*|gaslight\w*|hate mail|shame|shaming|troll\w*|mock\w*|` +
+			`belittl\w*|demean\w*|torment\w*|swatting|revenge porn|embarrass\w*|coerc\w*|worthless|pathetic|loser|idiot|stupid|` +
+			`ugly|false(?:ly)? accus\w*|make (?:him|her|them|someone) feel`),
+	}
+})
 
 // keywordLabels returns the categories that the text plainly names. strong
 // limits hate to explicit words (racism, slurs, …) rather than any mention
 // of a group; hazard is returned only when withHazard is set.
 func keywordLabels(text string, strong, withHazard bool) uint16 {
+	k := keywords()
 	s := strings.ToLower(text)
 	var out uint16
-	if reSelfHarm.MatchString(s) {
+	if k.selfHarm.MatchString(s) {
 		out |= bSelfHarm
-		s = reSelfHarm.ReplaceAllString(s, " ")
+		s = k.selfHarm.ReplaceAllString(s, " ")
 	}
-	sx := reNotSexual.ReplaceAllString(s, " ")
-	sexual := reSexual.MatchString(sx)
+	sx := k.notSexual.ReplaceAllString(s, " ")
+	sexual := k.sexual.MatchString(sx)
 	if sexual {
 		out |= bSexual
 	}
-	if reCSAM.MatchString(s) || sexual && reMinor.MatchString(s) {
+	if k.csam.MatchString(s) || sexual && k.minor.MatchString(s) {
 		out |= bSexual | bSexualMinors
 	}
-	if reHateStrong.MatchString(s) || !strong && reIdentity.MatchString(s) {
+	if k.hateStrong.MatchString(s) || !strong && k.identity.MatchString(s) {
 		out |= bHate
 	}
-	if reHarassment.MatchString(s) {
+	if k.harassment.MatchString(s) {
 		out |= bHarassment
 	}
-	if reViolence.MatchString(s) {
+	if k.violence.MatchString(s) {
 		out |= bViolence
 	}
-	if withHazard && reHazard.MatchString(s) {
+	if withHazard && k.hazard.MatchString(s) {
 		out |= bHazard
 	}
 	return out
@@ -221,9 +233,9 @@ func labelHarmful(text string, cat uint16) (pos, knownMask uint16, ok bool) {
 // labelStrongREJECT labels a StrongREJECT row.
 func labelStrongREJECT(text, category string) (pos, knownMask uint16, ok bool) {
 	if category == "Hate, harassment and discrimination" {
-		s := strings.ToLower(text)
+		s, k := strings.ToLower(text), keywords()
 		cat := uint16(bHarassment)
-		if reHateStrong.MatchString(s) || reIdentity.MatchString(s) {
+		if k.hateStrong.MatchString(s) || k.identity.MatchString(s) {
 			cat = bHate
 		}
 		return labelHarmful(text, cat)
