@@ -35,6 +35,7 @@ import (
 	"sync"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 	"github.com/modelspec/modelspec/internal/detect/internal/textnorm"
 )
 
@@ -251,10 +252,7 @@ var breakKind = func() (k [256]uint8) {
 }()
 
 // hasQuote reports whether one of the eight bytes of x is an apostrophe.
-func hasQuote(x uint64) bool {
-	t := x ^ '\''*lanes1 // zero in the lanes holding a quote
-	return ^(t&^lanes8+0x7f*lanes1|t)&lanes8 != 0
-}
+func hasQuote(x uint64) bool { return swar.Equal8(x, '\'') != 0 }
 
 // wordEnd returns the end of the run of word bytes (wordByte) that
 // starts at or before i: the first byte from i on that is not one, or
@@ -272,26 +270,19 @@ func wordEnd(n []byte, i int) int {
 	return i
 }
 
-// SWAR ("SIMD within a register") tests of eight bytes of text held in a
-// uint64, first byte lowest: each leaves the high bit of a lane set where
-// the byte passes. A subtraction is done with every high bit set first, so
-// that no lane borrows from its neighbour: the tests are exact per lane.
-const (
-	lanes1 = 0x0101010101010101
-	lanes8 = 0x8080808080808080
-)
-
-// wordRun8 returns how many of the eight bytes of x, from the first, are
-// word bytes, exactly as wordByte says.
+// wordRun8 returns how many of the eight bytes of x (see swar), from the
+// first, are word bytes, exactly as wordByte says.
 func wordRun8(x uint64) int {
-	// set-c*lanes1 has the high bit of a lane set where its low seven
-	// bits are c or more (no lane borrows: each is 0x80 or more); so
-	// ge(c)&^ge(d) marks [c, d). The non-ASCII lanes, all word bytes, are
-	// added by x itself.
-	set := x | lanes8
-	word := x | (set-'a'*lanes1)&^(set-('z'+1)*lanes1) | (set-'0'*lanes1)&^(set-('9'+1)*lanes1) |
-		(set-'\''*lanes1)&^(set-('\''+1)*lanes1) | (set-'_'*lanes1)&^(set-('_'+1)*lanes1)
-	return bits.TrailingZeros64(^word&lanes8) >> 3
+	// Four calls of swar.Range8, written out to share set and the masks:
+	// the calls would cost too much for the compiler to inline wordRun8
+	// into scan. set-c*Lanes1 has the high bit of a lane set where its low
+	// seven bits are c or more, so ge(c)&^ge(d) marks [c, d). The non-ASCII
+	// lanes, all word bytes, are added by x itself.
+	const l1 = swar.Lanes1
+	set := x | swar.Lanes8
+	word := x | (set-'a'*l1)&^(set-('z'+1)*l1) | (set-'0'*l1)&^(set-('9'+1)*l1) |
+		(set-'\''*l1)&^(set-('\''+1)*l1) | (set-'_'*l1)&^(set-('_'+1)*l1)
+	return bits.TrailingZeros64(^word&swar.Lanes8) >> 3
 }
 
 // lookup records the word n[start:end] in seg. Quotes around it are not

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/retree"
 )
 
 // Literal filters: sets of strings a pattern's every match must start (or
@@ -36,16 +38,23 @@ type lit struct {
 // through.
 type prefixFilter [][]byte
 
-// newPrefixFilter derives the filter of a pattern matched anchored at the
-// start of a window; nil when some match may start with the empty string
-// (so nothing can be ruled out).
-func newPrefixFilter(pattern string) prefixFilter {
+// parse returns the simplified syntax tree of a rule's pattern, which its
+// filters and maxLen are derived from. Rules are fixed, so a pattern that
+// does not parse is a bug.
+func parse(pattern string) *syntax.Regexp {
 	re, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
-		return nil // the regexp's own compilation reports it
+		panic("injection: " + err.Error())
 	}
+	return re.Simplify()
+}
+
+// newPrefixFilter derives the filter of a pattern (its tree from parse)
+// matched anchored at the start of a window; nil when some match may start
+// with the empty string (so nothing can be ruled out).
+func newPrefixFilter(re *syntax.Regexp) prefixFilter {
 	var ss []string
-	for _, l := range prefixes(re.Simplify()) {
+	for _, l := range prefixes(re) {
 		if l.s == "" {
 			return nil
 		}
@@ -88,15 +97,10 @@ type suffixFilter [][]byte
 // maxSuffixes bounds a suffixFilter, which is checked string by string.
 const maxSuffixes = 16
 
-// newSuffixFilter derives the filter of a pattern ending in $ (end of
-// text): nil unless every match must end at the end of the text and the
-// set is small.
-func newSuffixFilter(pattern string) suffixFilter {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return nil
-	}
-	re = re.Simplify()
+// newSuffixFilter derives the filter of a pattern (its tree from parse)
+// ending in $ (end of text): nil unless every match must end at the end of
+// the text and the set is small.
+func newSuffixFilter(re *syntax.Regexp) suffixFilter {
 	if re.Op != syntax.OpConcat || re.Sub[len(re.Sub)-1].Op != syntax.OpEndText {
 		return nil
 	}
@@ -285,61 +289,14 @@ func anyWhole(ls []lit) bool {
 	return false
 }
 
-// maxMatchLen returns the length in bytes of the longest string pattern
-// can match, or -1 when there is no bound (a star, a plus, an open
-// repeat). A character counts as utf8.UTFMax bytes, unless it is in a
-// class of ASCII characters only.
-func maxMatchLen(pattern string) int {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return -1
-	}
-	return maxLen(re.Simplify())
-}
-
-func maxLen(re *syntax.Regexp) int {
-	switch re.Op {
-	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
-		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
-		return 0
-	case syntax.OpLiteral:
-		if re.Flags&syntax.FoldCase != 0 {
-			return len(re.Rune) * utf8.UTFMax
-		}
-		return len(string(re.Rune))
-	case syntax.OpCharClass:
-		if len(re.Rune) > 0 && re.Rune[len(re.Rune)-1] < utf8.RuneSelf {
-			return 1
-		}
-		return utf8.UTFMax
-	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-		return utf8.UTFMax
-	case syntax.OpCapture, syntax.OpQuest:
-		return maxLen(re.Sub[0])
-	case syntax.OpRepeat:
-		if re.Max < 0 {
-			return -1
-		}
-		if m := maxLen(re.Sub[0]); m >= 0 {
-			return m * re.Max
-		}
-		return -1
-	case syntax.OpConcat, syntax.OpAlternate:
-		n := 0
-		for _, sub := range re.Sub {
-			m := maxLen(sub)
-			if m < 0 {
-				return -1
-			}
-			if re.Op == syntax.OpConcat {
-				n += m
-			} else {
-				n = max(n, m)
-			}
-		}
+// maxMatchLen returns the length in bytes of the longest string the
+// pattern (its tree from parse) can match, or -1 when there is no bound (a
+// star, a plus, an open repeat).
+func maxMatchLen(re *syntax.Regexp) int {
+	if n := retree.MaxLen(re); n < retree.Inf {
 		return n
 	}
-	return -1 // OpStar, OpPlus, OpNoMatch and anything else
+	return -1
 }
 
 // cutWindow returns w cut after the first maxLen+1 bytes (and the rest of
@@ -372,12 +329,8 @@ type byteFilter []byte
 // maxFilterBytes bounds a byteFilter, checked byte by byte.
 const maxFilterBytes = 4
 
-func newByteFilter(pattern string) byteFilter {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return nil
-	}
-	re = re.Simplify()
+// newByteFilter derives the filter of a pattern (its tree from parse).
+func newByteFilter(re *syntax.Regexp) byteFilter {
 	if re.Op != syntax.OpConcat {
 		return nil
 	}

@@ -498,11 +498,12 @@ func compile(rules []rule) *ruleSet {
 	for i := range rules {
 		r := &rules[i]
 		r.re = re(`^(?:` + r.pattern + `)`)
-		r.prefix = newPrefixFilter(r.pattern)
-		r.holds = newByteFilter(r.pattern)
-		r.maxLen = maxMatchLen(r.pattern)
+		tree := parse(r.pattern)
+		r.prefix = newPrefixFilter(tree)
+		r.holds = newByteFilter(tree)
+		r.maxLen = maxMatchLen(tree)
 		if r.prev != nil {
-			r.prevSuffix = newSuffixFilter(r.prev.String())
+			r.prevSuffix = newSuffixFilter(parse(r.prev.String()))
 		}
 		for _, w := range strings.Fields(r.needs) {
 			e := m[w]

@@ -1,5 +1,7 @@
 package pii
 
+import "github.com/modelspec/modelspec/internal/detect/internal/swar"
+
 // shortWords holds the gazetteer's keys of one to eight ASCII bytes (some
 // 85% of the words looked up) for lookup, each packed with its flags into
 // one uint64: the key's bytes in the low seven bits of each byte, the flags
@@ -38,7 +40,7 @@ func newShortWords(m map[string]uint8) shortWords {
 			continue
 		}
 		i := (x * shortMul) >> t.shift
-		for t.slots[i] != 0 && t.slots[i]&^hi8 != x {
+		for t.slots[i] != 0 && t.slots[i]&^swar.Lanes8 != x {
 			i = (i + 1) & t.mask
 		}
 		// The gazetteer's keys are lower case: no two pack alike.
@@ -63,7 +65,7 @@ func spreadFlags(f uint8) uint64 {
 // becomes bit k (the multiplication moves each bit to its place in the
 // top byte without carries).
 func gatherFlags(s uint64) uint8 {
-	return uint8(((s & hi8) >> 7 * 0x0102040810204080) >> 56)
+	return uint8(((s & swar.Lanes8) >> 7 * 0x0102040810204080) >> 56)
 }
 
 // packShort packs w, its ASCII letters lowered, into the bytes of a uint64
@@ -78,7 +80,7 @@ func packShort(w string) (x uint64, ok bool) {
 		if c == 0 || c >= 0x80 {
 			return 0, false
 		}
-		x |= uint64(lowerASCII[c]) << (8 * i)
+		x |= uint64(swar.LowerASCII(c)) << (8 * i)
 	}
 	return x, true
 }
@@ -94,23 +96,21 @@ func packShortAt(text string, start, end int) (x uint64, ok bool) {
 		return packShort(text[start:end])
 	}
 	keep := ^uint64(0) >> (64 - 8*n)
-	x = load64(text, start) & keep
-	if x&hi8 != 0 {
+	x = swar.Load64(text, start) & keep
+	if x&swar.Lanes8 != 0 {
 		return 0, false // a non-ASCII byte
 	}
-	if y := x | ^keep; (y-0x0101010101010101)&^y&hi8 != 0 {
+	if y := x | ^keep; (y-swar.Lanes1)&^y&swar.Lanes8 != 0 {
 		return 0, false // a zero byte in the word
 	}
-	// Lower the capitals: the bytes from 'A' and below '[' get bit 5.
-	up := (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & hi8
-	return x | up>>2, true
+	return swar.Lower8(x), true
 }
 
 // get returns the flags of the packed word x and whether it is a key.
 func (t *shortWords) get(x uint64) (uint8, bool) {
 	for i := (x * shortMul) >> t.shift; ; i = (i + 1) & t.mask {
 		s := t.slots[i]
-		if s&^hi8 == x {
+		if s&^swar.Lanes8 == x {
 			return gatherFlags(s), true
 		}
 		if s == 0 {

@@ -27,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 // Clause is the clause every PII finding serves.
@@ -225,7 +226,7 @@ func hasCueIn(text string, from, to int, cues []string) bool {
 		if i > 0 && isAlnum(s[i-1]) {
 			continue
 		}
-		b := lowerASCII[s[i]]
+		b := swar.LowerASCII(s[i])
 		if first&(1<<(b&63)) == 0 {
 			continue
 		}
@@ -245,20 +246,9 @@ func hasCueIn(text string, from, to int, cues []string) bool {
 // foldedEqual reports whether w, its ASCII letters lowered, is c.
 func foldedEqual(w, c string) bool {
 	for k := 0; k < len(c); k++ {
-		if lowerASCII[w[k]] != c[k] {
+		if swar.LowerASCII(w[k]) != c[k] {
 			return false
 		}
 	}
 	return true
 }
-
-// lowerASCII maps each byte to itself with ASCII capitals lowered.
-var lowerASCII = func() (t [256]byte) {
-	for c := range t {
-		t[c] = byte(c)
-		if 'A' <= c && c <= 'Z' {
-			t[c] += 'a' - 'A'
-		}
-	}
-	return t
-}()

@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 // Word kinds.
@@ -126,14 +128,14 @@ func wordAt(text string, i int, gap uint8) (t token, next int) {
 	// by an ASCII byte that cannot join them: one load decides them, and
 	// the class masks give the kind without counting.
 	if i+8 <= len(text) {
-		d, u, l := asciiClasses(load64(text, i))
-		if stop := ^(d | u | l) & hi8; stop != 0 {
+		d, u, l := asciiClasses(swar.Load64(text, i))
+		if stop := ^(d | u | l) & swar.Lanes8; stop != 0 {
 			n := bits.TrailingZeros64(stop) >> 3
 			if c := text[i+n]; n > 0 && c < utf8.RuneSelf && c != '\'' && c != '-' {
 				keep := uint64(1)<<(8*n) - 1
 				d, u, l = d&keep, u&keep, l&keep
 				t.end, t.dot = i+n, c == '.'
-				t.digits = bits.TrailingZeros64(^d&hi8) >> 3
+				t.digits = bits.TrailingZeros64(^d&swar.Lanes8) >> 3
 				first := text[i]
 				switch {
 				case t.digits > 0:
@@ -161,9 +163,9 @@ func wordAt(text string, i int, gap uint8) (t token, next int) {
 	lead := true // every byte so far is a digit
 	for i < lim {
 		if i+8 <= len(text) {
-			d, u, l := asciiClasses(load64(text, i))
+			d, u, l := asciiClasses(swar.Load64(text, i))
 			n := 8 // the letters and digits from i
-			if stop := ^(d | u | l) & hi8; stop != 0 {
+			if stop := ^(d | u | l) & swar.Lanes8; stop != 0 {
 				n = bits.TrailingZeros64(stop) >> 3
 			}
 			n = min(n, lim-i)
@@ -172,7 +174,7 @@ func wordAt(text string, i int, gap uint8) (t token, next int) {
 			upper += bits.OnesCount64(u & keep)
 			lower += bits.OnesCount64(l & keep)
 			if lead {
-				ld := bits.TrailingZeros64(^d&hi8) >> 3
+				ld := bits.TrailingZeros64(^d&swar.Lanes8) >> 3
 				if ld < n {
 					t.digits += ld
 					lead = false
@@ -235,20 +237,21 @@ func wordAt(text string, i int, gap uint8) (t token, next int) {
 	return t, i
 }
 
-// asciiClasses returns the masks of the bytes of x that are ASCII digits,
-// capitals and small letters: the high bit of each such byte set. Masking
-// to seven bits first keeps every addition inside its byte; non-ASCII
-// bytes are in none.
+// asciiClasses returns the masks (see swar) of the bytes of x that are
+// ASCII digits, capitals and small letters. They are swar.Range8 of each,
+// written out to share set: three calls would cost too much for the
+// compiler to inline asciiClasses into wordAt.
 func asciiClasses(x uint64) (digit, upper, lower uint64) {
-	m := x & lo7
-	digit = (m + 0x5050505050505050) &^ (m + 0x4646464646464646) &^ x & hi8 // '0'..'9'
-	upper = (m + 0x3f3f3f3f3f3f3f3f) &^ (m + 0x2525252525252525) &^ x & hi8 // 'A'..'Z'
-	lower = (m + 0x1f1f1f1f1f1f1f1f) &^ (m + 0x0505050505050505) &^ x & hi8 // 'a'..'z'
+	const l1 = swar.Lanes1
+	set := x | swar.Lanes8
+	digit = (set - '0'*l1) &^ (set - ('9'+1)*l1) &^ x & swar.Lanes8
+	upper = (set - 'A'*l1) &^ (set - ('Z'+1)*l1) &^ x & swar.Lanes8
+	lower = (set - 'a'*l1) &^ (set - ('z'+1)*l1) &^ x & swar.Lanes8
 	return digit, upper, lower
 }
 
-// spaces8 is eight ASCII spaces as load64 reads them.
-const spaces8 = 0x2020202020202020
+// spaces8 is eight ASCII spaces as swar.Load64 reads them.
+const spaces8 = ' ' * swar.Lanes1
 
 // skipGap returns the start of the first word at or after i (len(text)
 // when there is none) and the gap flags of what lies before it, from i on
@@ -263,7 +266,7 @@ func skipGap(text string, i int) (int, uint8) {
 		// Runs of spaces (the padding of tables and code) add no flag:
 		// eight at a time.
 		if text[i] == ' ' {
-			for i+8 <= len(text) && load64(text, i) == spaces8 {
+			for i+8 <= len(text) && swar.Load64(text, i) == spaces8 {
 				i += 8
 			}
 			if i == len(text) {
@@ -444,7 +447,7 @@ func skipUncapitalised(text string, i int) (j, w int, gap uint8) {
 				newlines++
 			}
 			// Spaces are gap bytes that add no flag: eight at a time.
-			for j-8 >= i && load64(text, j-8) == spaces8 {
+			for j-8 >= i && swar.Load64(text, j-8) == spaces8 {
 				j -= 8
 			}
 		}

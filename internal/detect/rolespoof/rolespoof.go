@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 	"github.com/modelspec/modelspec/internal/detect/internal/textnorm"
 	"github.com/modelspec/modelspec/internal/detect/internal/wordtab"
 )
@@ -496,8 +497,8 @@ func mayHold(text string) bool {
 			// loop passes over (see plain8); the first other byte, or
 			// the last few, go through it.
 			for ; i+8 <= len(text); i += 8 {
-				if m := plain8(load64(text[i:])); m != lanes8 {
-					i += bits.TrailingZeros64(^m&lanes8) >> 3
+				if m := plain8(swar.Load64(text, i)); m != swar.Lanes8 {
+					i += bits.TrailingZeros64(^m&swar.Lanes8) >> 3
 					break
 				}
 			}
@@ -553,38 +554,14 @@ func mayHold(text string) bool {
 	return false
 }
 
-// SWAR ("SIMD within a register") test of eight bytes held in a uint64,
-// first byte lowest: it leaves the high bit of a lane set where the byte
-// passes. A subtraction is done with every high bit set first, so that no
-// lane borrows from its neighbour; it then compares the low seven bits.
-const (
-	lanes1 = 0x0101010101010101
-	lanes8 = 0x8080808080808080
-)
-
-// plain8 marks the lanes of x that mayHold passes over in the middle of a
-// line: ASCII but a line break ('\n', '\v', '\f', '\r'), '<' or '['.
+// plain8 marks the lanes of x (eight bytes, see swar) that mayHold passes
+// over in the middle of a line: ASCII but a line break ('\n', '\v', '\f',
+// '\r'), '<' or '['.
 func plain8(x uint64) uint64 {
-	set := x | lanes8
-	lineBreak := (set - '\n'*lanes1) &^ (set - ('\r'+1)*lanes1)
-	angle := equal8(x, '<')
-	bracket := equal8(x, '[')
-	return ^(x | lineBreak | angle | bracket) & lanes8
-}
-
-// load64 returns the first eight bytes of s, the first lowest. The slice
-// to eight bytes leaves one bounds check, and the compiler reads them in
-// one load.
-func load64(s string) uint64 {
-	s = s[:8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// equal8 marks the lanes of x equal to c.
-func equal8(x uint64, c byte) uint64 {
-	t := x ^ uint64(c)*lanes1 // zero in those lanes
-	return ^(t&^lanes8 + 0x7f*lanes1 | t) & lanes8
+	lineBreak := swar.Range8(x, '\n', '\r')
+	angle := swar.Equal8(x, '<')
+	bracket := swar.Equal8(x, '[')
+	return ^(x | lineBreak | angle | bracket) & swar.Lanes8
 }
 
 // bracketMay reports whether the '[' at i may open "[inst]" or "[/inst]".
@@ -603,7 +580,7 @@ func prefixMay(s, p string) bool {
 		if s[k] >= utf8.RuneSelf {
 			return true
 		}
-		if lowerASCII(s[k]) != p[k] {
+		if swar.LowerASCII(s[k]) != p[k] {
 			return false
 		}
 	}
@@ -635,13 +612,6 @@ func angleMay(text string, i int) bool {
 	}
 	_, ok := angleNames.Get(text[k:j])
 	return ok
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 // foldsToMatter reports whether the non-ASCII rune r (w bytes; an invalid

@@ -14,6 +14,8 @@ import (
 	"math/bits"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 // Text is a folded copy of a source string.
@@ -79,48 +81,11 @@ var blank = func() (p [256]bool) {
 	return p
 }()
 
-var lowerASCII = func() (t [256]byte) {
-	for c := range t {
-		t[c] = byte(c)
-		if 'A' <= c && c <= 'Z' {
-			t[c] += 'a' - 'A'
-		}
-	}
-	return t
-}()
-
-// SWAR ("SIMD within a register") helpers for the fast path of Reset,
-// which tests eight bytes of source held in a uint64 (first byte lowest) at
-// once. Each test leaves the high bit of a lane set where the byte passes.
-// They are exact per lane: a subtraction is done with every high bit set
-// first, so no lane borrows from its neighbour; it then compares the low
-// seven bits of the lane.
-const (
-	lanes1 = 0x0101010101010101
-	lanes8 = 0x8080808080808080
-)
-
-// load64 returns the first eight bytes of s, the first lowest. The slice
-// to eight bytes leaves one bounds check, and the compiler reads them in
-// one load.
-func load64(s string) uint64 {
-	s = s[:8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// blank8 marks the lanes of x holding a blank byte (see blank).
+// blank8 marks the lanes of x holding a blank byte (see blank), for the
+// fast path of Reset, which tests eight bytes of source at once (see swar).
 func blank8(x uint64) uint64 {
-	set := x | lanes8
-	control := ^(set - 0x20*lanes1)                                  // below 0x20
-	lineBreak := (set - '\n'*lanes1) &^ (set - '\r'*lanes1 - lanes1) // '\n', '\v', '\f', '\r'
-	return (control&^lineBreak&^x | equal8(x, ' ') | equal8(x, 0x7f)) & lanes8
-}
-
-// equal8 marks the lanes of x equal to c.
-func equal8(x uint64, c byte) uint64 {
-	t := x ^ uint64(c)*lanes1 // zero in those lanes
-	return ^(t&^lanes8 + 0x7f*lanes1 | t) & lanes8
+	control := swar.Range8(x, 0, 0x1f) &^ swar.Range8(x, '\n', '\r') // but line breaks: '\n', '\v', '\f', '\r'
+	return control | swar.Equal8(x, ' ') | swar.Equal8(x, 0x7f)
 }
 
 // plainAfter has the high bit of the last lane set for a plain byte: what
@@ -133,23 +98,6 @@ var plainAfter = func() (t [256]uint64) {
 	}
 	return t
 }()
-
-// plain8 marks the lanes of x holding a plain byte, ASCII 0x21-0x7e.
-func plain8(x uint64) uint64 {
-	// These compare the low seven bits of every lane, so the non-ASCII
-	// lanes are taken out at the end.
-	ge21 := ((x | lanes8) - 0x21*lanes1) & lanes8
-	ge7f := ((x | lanes8) - 0x7f*lanes1) & lanes8
-	return ge21 &^ ge7f &^ x
-}
-
-// lower8 lowers the ASCII capital letters of x; other lanes are unchanged.
-func lower8(x uint64) uint64 {
-	geA := ((x | lanes8) - 'A'*lanes1) & lanes8
-	geZ := ((x | lanes8) - ('Z'+1)*lanes1) & lanes8
-	upper := geA &^ geZ &^ x // not in non-ASCII lanes
-	return x + upper>>2      // 0x80>>2 is 'a'-'A'
-}
 
 // Reset folds src into t, reusing t's buffers.
 func (t *Text) Reset(src string) {
@@ -194,7 +142,7 @@ func (t *Text) Reset(src string) {
 				for {
 					var x, after uint64
 					if j+9 <= len(src) {
-						x = load64(src[j:])
+						x = swar.Load64(src, j)
 						after = plainAfter[src[j+8]]
 					} else {
 						// The last bytes; the zero lanes past the end are
@@ -210,12 +158,12 @@ func (t *Text) Reset(src string) {
 					// line. after tells of the byte after x, nl0 of the
 					// byte before it (a '\n': the high bit of lane 0).
 					// Written out here: as a function it is not inlined.
-					plainLanes := plain8(x)
-					space, nl := equal8(x, ' '), equal8(x, '\n')
+					plainLanes := swar.Range8(x, '!', '~') // the plain bytes
+					space, nl := swar.Equal8(x, ' '), swar.Equal8(x, '\n')
 					ok := plainLanes | nl | space&(plainLanes>>8|after)&^(nl<<8|nl0)
-					k := bits.TrailingZeros64(^ok&lanes8) >> 3
+					k := bits.TrailingZeros64(^ok&swar.Lanes8) >> 3
 					nl0 = nl >> 56
-					norm = binary.LittleEndian.AppendUint64(norm, lower8(x))
+					norm = binary.LittleEndian.AppendUint64(norm, swar.Lower8(x))
 					if k < 8 {
 						norm = norm[:len(norm)-8+k] // drop the lanes past the run
 						j += k
@@ -232,8 +180,8 @@ func (t *Text) Reset(src string) {
 				// The rest of the blanks, eight bytes at a time while
 				// all are (the padding of tables and code runs long).
 				for i++; i+8 <= len(src); i += 8 {
-					if b := blank8(load64(src[i:])); b != lanes8 {
-						i += bits.TrailingZeros64(^b&lanes8) >> 3
+					if b := blank8(swar.Load64(src, i)); b != swar.Lanes8 {
+						i += bits.TrailingZeros64(^b&swar.Lanes8) >> 3
 						break
 					}
 				}
@@ -276,7 +224,7 @@ func (t *Text) Reset(src string) {
 				space()
 			}
 			at1(at)
-			norm = append(norm, lowerASCII[r])
+			norm = append(norm, swar.LowerASCII(byte(r)))
 		default:
 			if pendingSpace {
 				space()

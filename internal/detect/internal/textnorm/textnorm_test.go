@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 func TestFold(t *testing.T) {
@@ -218,6 +220,22 @@ func TestReferenceLanes(t *testing.T) {
 				src := strings.Repeat("Ab", k)[:k] + sep + strings.Repeat("cD", m)[:m]
 				checkAgainstRef(t, &x, src)
 				checkAgainstRef(t, &x, src+sep+src)
+			}
+		}
+	}
+}
+
+// TestLaneTests checks the eight-byte tests of Reset against the byte
+// tables they stand for, for every byte in every lane.
+func TestLaneTests(t *testing.T) {
+	for c := range 256 {
+		for p := range 8 {
+			x := uint64('a')*swar.Lanes1&^(0xff<<(8*p)) | uint64(c)<<(8*p)
+			if got := blank8(x)>>(8*p+7)&1 == 1; got != blank[c] {
+				t.Fatalf("blank8: byte %#x in lane %d: %v, want %v", c, p, got, blank[c])
+			}
+			if got := swar.Range8(x, '!', '~')>>(8*p+7)&1 == 1; got != plain[c] {
+				t.Fatalf("plain bytes: byte %#x in lane %d: %v, want %v", c, p, got, plain[c])
 			}
 		}
 	}

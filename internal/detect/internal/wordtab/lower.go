@@ -3,6 +3,8 @@ package wordtab
 import (
 	"encoding/binary"
 	"slices"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 // Lower is a table for looking words up in text whose ASCII letters are
@@ -70,7 +72,7 @@ func NewLower[V any](m map[string]V) *Lower[V] {
 	for _, k := range ks {
 		var b [shortLen]byte
 		for i := 0; i < len(k); i++ {
-			b[i] = lower[k[i]]
+			b[i] = swar.LowerASCII(k[i])
 		}
 		p := packed{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:]), uint64(len(k))}
 		h := hashPacked(p.lo, p.hi)

@@ -13,6 +13,8 @@ package wordtab
 import (
 	"encoding/binary"
 	"slices"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 // MaxLen is the longest key a Table holds; longer words are never found.
@@ -67,7 +69,7 @@ func New[V any](m map[string]V) *Table[V] {
 			t.filter[b>>6] |= 1 << (b & 63)
 			t.slots[i] = slot{off: uint32(len(keys)), n: uint16(len(k)), tag: uint16(h >> 48)}
 			for j := 0; j < len(k); j++ {
-				keys = append(keys, lower[k[j]])
+				keys = append(keys, swar.LowerASCII(k[j]))
 			}
 		}
 		t.vals[i] = m[k]
@@ -153,7 +155,7 @@ func second(s string) byte {
 // lowers ASCII letters (it also merges some other bytes, '@' with '`' and
 // so on: equal hashes are confirmed by comparing the words).
 const (
-	fold5 = 0x2020202020202020
+	fold5 = 0x20 * swar.Lanes1
 	mulA  = 0x9e3779b97f4a7c15
 	mulB  = 0xbf58476d1ce4e5b9
 )
@@ -167,9 +169,7 @@ func mix(h, x uint64) uint64 {
 func hash(s string) uint64 {
 	h := uint64(len(s)) * mulB
 	for ; len(s) >= 8; s = s[8:] {
-		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		h = mix(h, x|fold5)
+		h = mix(h, swar.Load64(s, 0)|fold5)
 	}
 	if len(s) > 0 {
 		var x uint64
@@ -200,7 +200,7 @@ func hashBytes(s []byte) uint64 {
 // equal reports whether w with ASCII letters lowered is key.
 func equal(key, w string) bool {
 	for i := 0; i < len(w); i++ {
-		if lower[w[i]] != key[i] {
+		if swar.LowerASCII(w[i]) != key[i] {
 			return false
 		}
 	}
@@ -209,19 +209,9 @@ func equal(key, w string) bool {
 
 func equalBytes(key string, w []byte) bool {
 	for i, c := range w {
-		if lower[c] != key[i] {
+		if swar.LowerASCII(c) != key[i] {
 			return false
 		}
 	}
 	return true
 }
-
-var lower = func() (t [256]byte) {
-	for i := range t {
-		t[i] = byte(i)
-		if 'A' <= i && i <= 'Z' {
-			t[i] += 'a' - 'A'
-		}
-	}
-	return t
-}()

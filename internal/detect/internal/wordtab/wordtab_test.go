@@ -3,6 +3,8 @@ package wordtab
 import (
 	"strings"
 	"testing"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 func TestTable(t *testing.T) {
@@ -54,7 +56,7 @@ func FuzzGet(f *testing.F) {
 	f.Fuzz(func(t *testing.T, w string) {
 		var b []byte
 		for i := 0; i < len(w); i++ {
-			b = append(b, lower[w[i]])
+			b = append(b, swar.LowerASCII(w[i]))
 		}
 		want := m[string(b)]
 		if got, _ := tab.Get(w); got != want {
@@ -86,7 +88,7 @@ func BenchmarkGet(b *testing.B) {
 			for _, w := range words {
 				k := buf[:0]
 				for i := 0; i < len(w); i++ {
-					k = append(k, lower[w[i]])
+					k = append(k, swar.LowerASCII(w[i]))
 				}
 				_ = m[string(k)]
 			}
