@@ -29,7 +29,7 @@ func TestGitleaksSamples(t *testing.T) {
 	rs := New().set()
 	single := map[string]*Detector{}
 	for _, r := range rs.rules {
-		one := &ruleSet{rules: []*rule{r}, global: rs.global, kw: newAutomaton(r.keywords).buildFilter()}
+		one := &ruleSet{rules: []*rule{r}, global: rs.global, kw: newAutomaton(r.keywords)}
 		for i := range r.keywords {
 			anchor := false
 			for _, a := range r.anchors {

@@ -58,7 +58,7 @@ func simulateRef(r *rule, s string) bool {
 func checkSimulate(t *testing.T, rs *ruleSet, s string) {
 	t.Helper()
 	offsets := map[int]bool{}
-	for _, h := range rs.kw.find1(s, nil) {
+	for _, h := range rs.kw.find(s, nil) {
 		offsets[h.start] = true
 	}
 	if len(s) <= 64 {
@@ -157,24 +157,5 @@ func TestRequiredRun(t *testing.T) {
 		if r.hasRun(s) != want {
 			t.Errorf("hasRun(%q) = %v", s, !want)
 		}
-	}
-}
-
-// TestReciprocal checks that walk's multiply by recip divides every
-// multiple of nclass that an int32 edge can hold.
-func TestReciprocal(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for nc := 1; nc <= 256; nc++ {
-		recip := (1<<32 + uint64(nc) - 1) / uint64(nc)
-		limit := (1<<31 - 1) / nc
-		for _, x := range []int{0, 1, limit - 1, limit, rng.IntN(limit + 1), rng.IntN(limit + 1)} {
-			if got := uint64(x*nc) * recip >> 32; got != uint64(x) {
-				t.Fatalf("nclass %d: %d*recip>>32 = %d, want %d", nc, x*nc, got, x)
-			}
-		}
-	}
-	a := New().set().kw
-	if a.recip != (1<<32+uint64(a.nclass)-1)/uint64(a.nclass) || len(a.own)*a.nclass >= 1<<31 {
-		t.Errorf("recip %d for %d classes and %d states", a.recip, a.nclass, len(a.own))
 	}
 }

@@ -2,39 +2,50 @@ package secrets
 
 import (
 	mathbits "math/bits"
-	"slices"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
-// automaton finds every occurrence of a set of ASCII keywords in a text,
-// ignoring ASCII case. Bytes that occur in no keyword share class 0.
-//
-// It holds the keywords twice. As an Aho-Corasick automaton compiled to a
-// dense DFA over byte classes (trans), read by find1: one pass, two table
-// loads per byte, but each load waits for the one before, so its speed is
-// the latency of a load. That is the reference, and what stopword lists use
-// (first). And as a trie (edge) behind a filter that finds where a keyword
-// may begin (buildFilter), read by find: see there.
+// A set of ASCII keywords, matched ignoring ASCII case, is compiled one of
+// two ways from the same trie over byte classes (newTrie), each holding
+// only the tables its reader needs:
+//   - automaton, for the keyword pass over whole texts (find): the trie
+//     behind a filter that finds where a keyword may begin;
+//   - dfa, for stopword lists, asked only whether one occurs in a short
+//     secret (first): the Aho-Corasick automaton compiled to a dense DFA,
+//     one pass with two table loads per byte, but each load waits for the
+//     one before, so its speed is the latency of a load. Tests use it as
+//     the reference for find.
+
+// trie is the trie of a set of keywords over byte classes; bytes that
+// occur in no keyword share class 0. Its states are numbered breadth-first,
+// so that the shallow states most of a text visits have their rows side by
+// side.
+type trie struct {
+	class  [256]uint8
+	nclass int
+	// next[state*nclass+class] is the child of state by class, 0 when
+	// there is none (the root is nobody's child).
+	next []int32
+	ids  [][]int32 // by state: the keywords that end exactly there
+}
+
+// automaton finds every occurrence of a set of keywords in a text (find).
 type automaton struct {
 	class   [256]uint8
 	nclass  int
-	trans   []int32   // see newAutomaton
-	out     [][]int32 // keyword ids ending at each state, suffix matches included
-	lens    []int     // keyword lengths by id
-	maxLen  int       // the longest keyword
+	lens    []int // keyword lengths by id
 	pattern []string
 
 	// edge[state*nclass+class] is the trie's child of state by class,
 	// times nclass, bitwise negated when a keyword ends at the child, and
-	// 0 when there is none (the root is nobody's child).
+	// 0 when there is none.
 	edge []int32
 	own  []int32 // by state: the keyword that ends exactly there, or -1
-	// recip is 2^32/nclass rounded up, so that v*recip>>32 is t for
-	// v = t*nclass: exact while t*nclass fits in an int32, as edge needs.
-	recip uint64
 
-	// The filter (nil until buildFilter), on filter classes: fclass is
-	// the class capped at 63, so that a class is a bit of a uint64
-	// (classes merged that way make the filter pass more, never less).
+	// The filter, on filter classes: fclass is the class capped at 63, so
+	// that a class is a bit of a uint64 (classes merged that way make the
+	// filter pass more, never less).
 	// A table of trigrams has, at c0|c1<<6, bit c2 set for the trigram
 	// c0 c1 c2; a star in a trigram sets it for every class there.
 	//   - tri: each keyword's bytes 0 to 2 (star past its end);
@@ -51,113 +62,89 @@ type automaton struct {
 	pcl    *[1 << 16]uint16
 }
 
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// newAutomaton builds the automaton for keywords, which must be non-empty
-// ASCII strings; matching folds ASCII case.
-func newAutomaton(keywords []string) *automaton {
-	a := &automaton{nclass: 1, pattern: keywords}
+// newTrie builds the trie of keywords, which must be non-empty ASCII
+// strings; matching folds ASCII case.
+func newTrie(keywords []string) trie {
+	t := trie{nclass: 1}
 	for _, k := range keywords {
 		for i := 0; i < len(k); i++ {
-			c := lowerASCII(k[i])
-			if a.class[c] == 0 {
-				a.class[c] = uint8(a.nclass)
-				a.nclass++
+			c := swar.LowerASCII(k[i])
+			if t.class[c] == 0 {
+				t.class[c] = uint8(t.nclass)
+				t.nclass++
 			}
 		}
 	}
 	for c := 'A'; c <= 'Z'; c++ {
-		a.class[c] = a.class[c+'a'-'A']
+		t.class[c] = t.class[c+'a'-'A']
 	}
-	// Trie.
 	type node struct {
 		child map[uint8]int32
-		fail  int32
-		out   []int32
-		own   int32
+		ids   []int32
 	}
-	nodes := []node{{child: map[uint8]int32{}, own: -1}}
+	nodes := []node{{child: map[uint8]int32{}}}
 	for id, k := range keywords {
 		s := int32(0)
 		for i := 0; i < len(k); i++ {
-			cl := a.class[lowerASCII(k[i])]
-			t, ok := nodes[s].child[cl]
+			cl := t.class[swar.LowerASCII(k[i])]
+			c, ok := nodes[s].child[cl]
 			if !ok {
-				t = int32(len(nodes))
-				nodes = append(nodes, node{child: map[uint8]int32{}, own: -1})
-				nodes[s].child[cl] = t
+				c = int32(len(nodes))
+				nodes = append(nodes, node{child: map[uint8]int32{}})
+				nodes[s].child[cl] = c
 			}
-			s = t
+			s = c
 		}
-		nodes[s].out = append(nodes[s].out, int32(id))
-		nodes[s].own = int32(id)
-		a.lens = append(a.lens, len(k))
-		a.maxLen = max(a.maxLen, len(k))
+		nodes[s].ids = append(nodes[s].ids, int32(id))
 	}
-	// Breadth-first: failure links and the dense transition table, on
-	// states renumbered in breadth-first order, so that the shallow states
-	// most of a text visits have their rows side by side.
-	nc := a.nclass
-	order := make([]int32, 0, len(nodes)) // by new number: old
-	renum := make([]int32, len(nodes))    // by old number: new
-	next := make([]int32, len(nodes)*nc)  // next[new*nc+class] = new
-	order = append(order, 0)
+	nc := t.nclass
+	order := make([]int32, 1, len(nodes)) // by new number: old
+	t.next = make([]int32, len(nodes)*nc)
 	for q := 0; q < len(order); q++ {
-		s := order[q]
 		for cl := range nc {
-			t, ok := nodes[s].child[uint8(cl)]
-			if !ok {
-				if q != 0 {
-					next[q*nc+cl] = next[int(renum[nodes[s].fail])*nc+cl]
-				}
-				continue
+			if c, ok := nodes[order[q]].child[uint8(cl)]; ok {
+				t.next[q*nc+cl] = int32(len(order))
+				order = append(order, c)
 			}
-			if q != 0 {
-				nodes[t].fail = order[next[int(renum[nodes[s].fail])*nc+cl]]
-			}
-			nodes[t].out = append(nodes[t].out, nodes[nodes[t].fail].out...)
-			renum[t] = int32(len(order))
-			order = append(order, t)
-			next[q*nc+cl] = renum[t]
 		}
 	}
-	a.out = make([][]int32, len(nodes))
-	a.own = make([]int32, len(nodes))
-	a.edge = make([]int32, len(nodes)*nc)
+	t.ids = make([][]int32, len(nodes))
 	for q, s := range order {
-		a.out[q] = slices.Clone(nodes[s].out)
-		a.own[q] = nodes[s].own
-		for cl, t := range nodes[s].child {
-			v := renum[t] * int32(nc)
-			if nodes[t].own >= 0 {
+		t.ids[q] = nodes[s].ids
+	}
+	return t
+}
+
+// newAutomaton builds the automaton for keywords, as newTrie takes them.
+func newAutomaton(keywords []string) *automaton {
+	t := newTrie(keywords)
+	a := &automaton{class: t.class, nclass: t.nclass, pattern: keywords, edge: t.next, own: make([]int32, len(t.ids))}
+	for _, k := range keywords {
+		a.lens = append(a.lens, len(k))
+	}
+	for q, ids := range t.ids {
+		a.own[q] = -1
+		if len(ids) > 0 {
+			a.own[q] = ids[len(ids)-1]
+		}
+	}
+	nc := int32(a.nclass)
+	for i, c := range a.edge {
+		if c != 0 {
+			v := c * nc
+			if a.own[c] >= 0 {
 				v = ^v
 			}
-			a.edge[q*nc+int(cl)] = v
+			a.edge[i] = v
 		}
 	}
-	// Premultiply: trans holds target*nclass, bitwise negated when the
-	// target state has output, so the scan loop needs no multiply and one
-	// sign test.
-	a.trans = make([]int32, len(next))
-	for i, t := range next {
-		v := t * int32(nc)
-		if len(a.out[t]) > 0 {
-			v = ^v
-		}
-		a.trans[i] = v
-	}
-	a.recip = (1<<32 + uint64(nc) - 1) / uint64(nc)
+	a.buildFilter()
 	return a
 }
 
-// buildFilter builds the tables find reads (some 230 KB, see automaton)
-// and returns a.
-func (a *automaton) buildFilter() *automaton {
+// buildFilter builds the tables blockMask reads (some 230 KB, see
+// automaton).
+func (a *automaton) buildFilter() {
 	for b := range 256 {
 		a.fclass[b] = min(a.class[b], 63)
 	}
@@ -183,7 +170,6 @@ func (a *automaton) buildFilter() *automaton {
 			setTrigram(a.tri2, star, c(0), c(1))
 		}
 	}
-	return a
 }
 
 // star stands for any class in setTrigram.
@@ -223,8 +209,9 @@ type hit struct {
 }
 
 // find appends every occurrence of every keyword in text to dst, ordered by
-// end offset, and for one end by start: what find1 appends, in the same
-// order, in a fraction of the time.
+// end offset, and for one end by start: what the dfa of the same keywords
+// finds byte by byte (find1, in the tests), in the same order, in a
+// fraction of the time.
 //
 // Most bytes of a text begin no keyword, and whether one may is a question
 // about the few bytes there that needs no state: find asks it of 64
@@ -232,12 +219,9 @@ type hit struct {
 // (blockMask), free of the chain of dependent loads of the DFA, and walks
 // down the trie only from the few positions that pass (about 1 in 150 in
 // prose). Each check is a necessary condition for a keyword to begin
-// there, so no occurrence is lost; a walk reads at most maxLen bytes, so the
-// cost stays linear.
+// there, so no occurrence is lost; a walk reads no more bytes than the
+// longest keyword has, so the cost stays linear.
 func (a *automaton) find(text string, dst []hit) []hit {
-	if a.pcl == nil {
-		return a.find1(text, dst)
-	}
 	lo := len(dst)
 	for base := 0; base < len(text); base += 64 {
 		var m uint64
@@ -263,11 +247,11 @@ func (a *automaton) find(text string, dst []hit) []hit {
 // walk appends the keywords that begin at text[i], found by walking down
 // the trie, each inserted after the hits that end no later, so that
 // dst[lo:] stays ordered by end (then start, since all of it begins at i or
-// before): the order of find1. A hit ends at most maxLen bytes after i, so
-// the insertion moves past few hits.
+// before): the order of the dfa. A hit ends within the longest keyword's
+// length of i, so the insertion moves past few hits.
 func (a *automaton) walk(text string, i int, dst []hit, lo int) []hit {
 	s := int32(0)
-	edge, class := a.edge, &a.class
+	edge, class, nc := a.edge, &a.class, int32(a.nclass)
 	for j := i; j < len(text); j++ {
 		v := edge[s+int32(class[text[j]])]
 		if v == 0 {
@@ -275,8 +259,7 @@ func (a *automaton) walk(text string, i int, dst []hit, lo int) []hit {
 		}
 		if v < 0 {
 			v = ^v
-			// v/nclass without a division: v is a multiple of nclass.
-			dst = a.insert(dst, hit{a.own[uint64(v)*a.recip>>32], i}, j+1, lo)
+			dst = a.insert(dst, hit{a.own[v/nc], i}, j+1, lo)
 		}
 		s = v
 	}
@@ -296,29 +279,59 @@ func (a *automaton) insert(dst []hit, h hit, end, lo int) []hit {
 	return dst
 }
 
-// find1 is find by the Aho-Corasick DFA, byte by byte: the reference.
-func (a *automaton) find1(text string, dst []hit) []hit {
-	s := int32(0)
-	trans, class := a.trans, &a.class
-	for i := 0; i < len(text); i++ {
-		s = trans[s+int32(class[text[i]])]
-		if s < 0 {
-			s = ^s
-			for _, id := range a.out[s/int32(a.nclass)] {
-				dst = append(dst, hit{id, i + 1 - a.lens[id]})
+// dfa is the Aho-Corasick automaton of a set of keywords as a dense DFA.
+type dfa struct {
+	class  [256]uint8
+	nclass int
+	// trans[state*nclass+class] is the next state times nclass, bitwise
+	// negated when a keyword ends there, so that the scan loop needs no
+	// multiply and one sign test.
+	trans []int32
+	out   [][]int32 // by state: the keywords that end there, suffixes included
+}
+
+// newDFA builds the DFA for keywords, as newTrie takes them.
+func newDFA(keywords []string) *dfa {
+	t := newTrie(keywords)
+	d := &dfa{class: t.class, nclass: t.nclass, trans: t.next, out: t.ids}
+	nc := d.nclass
+	// In breadth-first order a state's failure link, and the row and
+	// keywords of the state it links to, are complete before its own row
+	// is read: a missing child becomes the failure state's transition, and
+	// a child ends the keywords of its failure state too.
+	fail := make([]int32, len(d.out))
+	for q := range d.out {
+		row, frow := d.trans[q*nc:(q+1)*nc], d.trans[int(fail[q])*nc:]
+		for cl, c := range row {
+			if c == 0 {
+				if q != 0 {
+					row[cl] = frow[cl]
+				}
+				continue
 			}
+			if q != 0 {
+				fail[c] = frow[cl]
+			}
+			d.out[c] = append(d.out[c], d.out[fail[c]]...)
 		}
 	}
-	return dst
+	for i, s := range d.trans {
+		v := s * int32(nc)
+		if len(d.out[s]) > 0 {
+			v = ^v
+		}
+		d.trans[i] = v
+	}
+	return d
 }
 
 // first returns the id of a keyword that occurs in text, or -1.
-func (a *automaton) first(text string) int32 {
+func (d *dfa) first(text string) int32 {
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
-		s = a.trans[s+int32(a.class[text[i]])]
+		s = d.trans[s+int32(d.class[text[i]])]
 		if s < 0 {
-			return a.out[^s/int32(a.nclass)][0]
+			return d.out[^s/int32(d.nclass)][0]
 		}
 	}
 	return -1

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/modelspec/modelspec/internal/detect/internal/retree"
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 // How a rule is matched. Gitleaks runs a rule's regex over the whole text
@@ -62,7 +65,8 @@ const nearby = 256
 // maxPre is the longest part of a tail that steps 3 and 4 look at.
 const maxPre = 128
 
-const inf = 1 << 30
+// inf stands for no bound, as in retree.
+const inf = retree.Inf
 
 type plan struct {
 	// headRun: the head is a run of at most headRunes characters of
@@ -116,7 +120,7 @@ func makePlan(expr string, kws []string) (plan, error) {
 	budget := 50000
 	pieces, ok := split(flatten(re, nil), kws, used, &budget, 0)
 	if !ok {
-		n := min(add(maxLen(re), nearby), maxSpan)
+		n := min(add(retree.MaxLen(re), nearby), maxSpan)
 		p := plan{head: n, tail: n}
 		for i := range kws {
 			p.anchors = append(p.anchors, i)
@@ -194,7 +198,7 @@ func split(seq []*syntax.Regexp, kws []string, used map[int]bool, budget *int, d
 		}
 		if startsWithKeyword(seq[k:], nil, kws, used, budget) {
 			j := k // zero-width assertions before the keyword join the head
-			for j < len(seq) && maxLen(seq[j]) == 0 && isAssertion(seq[j]) {
+			for j < len(seq) && retree.MaxLen(seq[j]) == 0 && isAssertion(seq[j]) {
 				j++
 			}
 			if j == len(seq) || !startsWithKeyword(seq[j:], nil, kws, map[int]bool{}, budget) {
@@ -420,7 +424,7 @@ type simStep struct {
 func simSteps(seq []*syntax.Regexp) []simStep {
 	var out []simStep
 	for _, e := range flatten(&syntax.Regexp{Op: syntax.OpConcat, Sub: seq}, nil) {
-		hi := maxLen(e)
+		hi := retree.MaxLen(e)
 		if hi == 0 {
 			continue // assertions
 		}
@@ -619,7 +623,7 @@ func isAssertion(re *syntax.Regexp) bool {
 func seqLen(seq []*syntax.Regexp) int {
 	n := 0
 	for _, e := range seq {
-		n = add(n, maxLen(e))
+		n = add(n, retree.MaxLen(e))
 	}
 	return n
 }
@@ -653,68 +657,6 @@ func flatten(re *syntax.Regexp, dst []*syntax.Regexp) []*syntax.Regexp {
 }
 
 func add(a, b int) int { return min(a+b, inf) }
-
-// maxLen is the most bytes re can match (inf when unbounded).
-func maxLen(re *syntax.Regexp) int {
-	switch re.Op {
-	case syntax.OpLiteral:
-		n := 0
-		for _, r := range re.Rune {
-			n += runeMax(r, re.Flags&syntax.FoldCase != 0)
-		}
-		return n
-	case syntax.OpCharClass:
-		if len(re.Rune) == 0 {
-			return 0
-		}
-		return utf8.RuneLen(min(re.Rune[len(re.Rune)-1], unicode.MaxRune))
-	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-		return utf8.UTFMax
-	case syntax.OpCapture, syntax.OpQuest:
-		return maxLen(re.Sub[0])
-	case syntax.OpConcat:
-		n := 0
-		for _, s := range re.Sub {
-			n = add(n, maxLen(s))
-		}
-		return n
-	case syntax.OpAlternate:
-		n := 0
-		for _, s := range re.Sub {
-			n = max(n, maxLen(s))
-		}
-		return n
-	case syntax.OpStar, syntax.OpPlus:
-		if maxLen(re.Sub[0]) == 0 {
-			return 0
-		}
-		return inf
-	case syntax.OpRepeat:
-		m := maxLen(re.Sub[0])
-		if m == 0 {
-			return 0
-		}
-		if re.Max < 0 {
-			return inf
-		}
-		return min(re.Max*m, inf)
-	}
-	return 0 // empty match and assertions
-}
-
-// runeMax is the longest UTF-8 encoding among the runes r stands for.
-func runeMax(r rune, fold bool) int {
-	n := utf8.RuneLen(r)
-	if n < 0 {
-		n = 3 // invalid rune, matched as U+FFFD
-	}
-	if fold {
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			n = max(n, utf8.RuneLen(f))
-		}
-	}
-	return n
-}
 
 // startsWithKeyword reports whether every match of seq, after the bytes
 // cur, begins with one of kws (ASCII case ignored), and marks in used the
@@ -756,7 +698,7 @@ func startsWithKeyword(seq []*syntax.Regexp, cur []byte, kws []string, used map[
 			if r >= utf8.RuneSelf {
 				return false
 			}
-			c = append(c, lowerASCII(byte(r)))
+			c = append(c, swar.LowerASCII(byte(r)))
 			if i < len(e.Rune)-1 {
 				for j, k := range kws {
 					if len(c) >= len(k) && string(c[:len(k)]) == k {
@@ -774,7 +716,7 @@ func startsWithKeyword(seq []*syntax.Regexp, cur []byte, kws []string, used map[
 				if r >= utf8.RuneSelf || len(bs) > 16 {
 					return false
 				}
-				if b := lowerASCII(byte(r)); !slices.Contains(bs, b) {
+				if b := swar.LowerASCII(byte(r)); !slices.Contains(bs, b) {
 					bs = append(bs, b)
 				}
 			}
@@ -819,7 +761,7 @@ func startsWithKeyword(seq []*syntax.Regexp, cur []byte, kws []string, used map[
 func prefix(seq []*syntax.Regexp, budget int) ([]*syntax.Regexp, int) {
 	n := 0
 	for i, e := range seq {
-		m := maxLen(e)
+		m := retree.MaxLen(e)
 		if n+m <= budget {
 			n += m
 			continue
@@ -831,7 +773,7 @@ func prefix(seq []*syntax.Regexp, budget int) ([]*syntax.Regexp, int) {
 			if e.Op == syntax.OpRepeat {
 				lo = e.Min
 			}
-			if sm := maxLen(e.Sub[0]); lo > 0 && n+lo*sm <= budget {
+			if sm := retree.MaxLen(e.Sub[0]); lo > 0 && n+lo*sm <= budget {
 				out = append(out, &syntax.Regexp{Op: syntax.OpRepeat, Flags: e.Flags, Sub: e.Sub, Min: lo, Max: lo})
 				n += lo * sm
 			}

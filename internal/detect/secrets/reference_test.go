@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 // reference finds secrets the way gitleaks does, with none of the windows
@@ -23,7 +24,7 @@ func reference(d *Detector, text string) []detect.Finding {
 	if len(lower) != len(text) { // invalid UTF-8 was replaced: fold bytes instead
 		b := []byte(text)
 		for i, c := range b {
-			b[i] = lowerASCII(c)
+			b[i] = swar.LowerASCII(c)
 		}
 		lower = string(b)
 	}

@@ -75,7 +75,7 @@ type allowlist struct {
 	and    bool // condition AND
 	never  bool // AND with paths or commits: cannot hold without a path or commit
 	re     *regexp.Regexp
-	stop   *automaton
+	stop   *dfa
 }
 
 // allowed reports whether the allowlist lets a finding go, as gitleaks'
@@ -238,7 +238,7 @@ func parseConfig(data []byte) (*ruleSet, error) {
 			rs.kwRules[id] = append(rs.kwRules[id], kwUse{n, anchor})
 		}
 	}
-	rs.kw = newAutomaton(keywords).buildFilter()
+	rs.kw = newAutomaton(keywords)
 	return rs, nil
 }
 
@@ -280,7 +280,7 @@ func compileAllowlist(ac allowlistConfig) (*allowlist, error) {
 		if !ok {
 			return nil, errors.New("stopwords must be non-empty ASCII")
 		}
-		a.stop = newAutomaton(sw)
+		a.stop = newDFA(sw)
 	}
 	if a.re == nil && a.stop == nil && !a.and {
 		a.never = true // paths or commits only

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
+	"github.com/modelspec/modelspec/internal/detect/internal/swar"
 )
 
 func TestCases(t *testing.T) {
@@ -122,21 +123,28 @@ func TestMinScore(t *testing.T) {
 	}
 }
 
-// TestKeywordAutomaton checks both keyword passes, find and find1, against
-// a plain search for every keyword, overlaps, case, texts shorter than a
-// trigram and keywords of one and two bytes included: the same hits in the
-// same order (by end, then start).
+// TestKeywordAutomaton checks both keyword passes, find and the dfa's
+// find1, against a plain search for every keyword, overlaps, case, texts
+// shorter than a trigram and keywords of one and two bytes included: the
+// same hits in the same order (by end, then start).
 func TestKeywordAutomaton(t *testing.T) {
 	kws := []string{"key", "api", "api_key", "ey", "s.", "-----begin", "a"}
-	a := newAutomaton(kws).buildFilter()
+	a, d := newAutomaton(kws), newDFA(kws)
 	for _, text := range []string{"API_KEY = x", "they.key", "Keys. ApI", "-----BEGIN KEY", "", "aaa", "\xffkEy\xfe",
 		"a", "ey", "xa", "xey", "ke", "s", "s.", "x s.", strings.Repeat("they key ", 20) + "s."} {
 		want := bruteHits(kws, text)
 		if got := a.find(text, nil); !slices.Equal(got, want) {
 			t.Errorf("find %q: hits %v, want %v", text, got, want)
 		}
-		if got := a.find1(text, nil); !slices.Equal(got, want) {
+		if got := d.find1(text, a.lens, nil); !slices.Equal(got, want) {
 			t.Errorf("find1 %q: hits %v, want %v", text, got, want)
+		}
+		first := int32(-1)
+		if len(want) > 0 {
+			first = want[0].kw
+		}
+		if got := d.first(text); got != first {
+			t.Errorf("first %q: %d, want %d", text, got, first)
 		}
 	}
 }
@@ -146,7 +154,7 @@ func TestKeywordAutomaton(t *testing.T) {
 func bruteHits(kws []string, text string) []hit {
 	lower := []byte(text)
 	for i, c := range lower {
-		lower[i] = lowerASCII(c)
+		lower[i] = swar.LowerASCII(c)
 	}
 	var want []hit
 	for end := 1; end <= len(text); end++ {
@@ -166,13 +174,30 @@ func mustLoadCases(t testing.TB) []detecttest.Case {
 	return detecttest.MustLoadCases(t, "testdata/cases.jsonl")
 }
 
-// checkFind fails t unless find reports exactly what find1, the
-// Aho-Corasick reference, does, in the same order, after a prefix of dst
+// find1 appends every occurrence of d's keywords in text to dst, as find
+// does, by the DFA byte by byte: the reference for find. lens are the
+// keywords' lengths by id.
+func (d *dfa) find1(text string, lens []int, dst []hit) []hit {
+	s := int32(0)
+	for i := 0; i < len(text); i++ {
+		s = d.trans[s+int32(d.class[text[i]])]
+		if s < 0 {
+			s = ^s
+			for _, id := range d.out[s/int32(d.nclass)] {
+				dst = append(dst, hit{id, i + 1 - lens[id]})
+			}
+		}
+	}
+	return dst
+}
+
+// checkFind fails t unless a's find reports exactly what find1 of d, the
+// DFA of the same keywords, does, in the same order, after a prefix of dst
 // that it must leave alone.
-func checkFind(t *testing.T, a *automaton, text string) {
+func checkFind(t *testing.T, a *automaton, d *dfa, text string) {
 	t.Helper()
 	prefix := []hit{{0, 1 << 20}, {0, 0}}
-	want := a.find1(text, slices.Clone(prefix))
+	want := d.find1(text, a.lens, slices.Clone(prefix))
 	if got := a.find(text, slices.Clone(prefix)); !slices.Equal(got, want) {
 		t.Fatalf("%d bytes %.300q: find %v, find1 %v", len(text), text, got, want)
 	}
@@ -196,7 +221,7 @@ func TestKeywordFind(t *testing.T) {
 	sets = append(sets, wide, []string{"a", "bc", "abc", "cab", "bca", "ab", "~", "x~y"})
 	for _, kws := range sets {
 		kws, _ = lowerKeywords(kws)
-		a := newAutomaton(kws).buildFilter()
+		a, d := newAutomaton(kws), newDFA(kws)
 		for range 1500 {
 			n := rng.IntN(300)
 			b := make([]byte, n)
@@ -226,12 +251,13 @@ func TestKeywordFind(t *testing.T) {
 				}
 				copy(b[p:], k)
 			}
-			checkFind(t, a, string(b))
+			checkFind(t, a, d, string(b))
 		}
 	}
 	a := New().set().kw
-	checkFind(t, a, benchText(64<<10))
-	checkFind(t, a, strings.Repeat("bundle_enterprise__contribsys__com", 40))
+	d := newDFA(a.pattern)
+	checkFind(t, a, d, benchText(64<<10))
+	checkFind(t, a, d, strings.Repeat("bundle_enterprise__contribsys__com", 40))
 }
 
 // FuzzKeywordFind compares find with find1 on the rules' keywords and on a
@@ -241,9 +267,11 @@ func FuzzKeywordFind(f *testing.F) {
 	f.Add("they ask s. q~ ey")
 	f.Add("-----BEGIN\xffghp_xoxe.xoxb-")
 	a := New().set().kw
-	b := newAutomaton([]string{"a", "bc", "abc", "cab", "ey"}).buildFilter()
+	small := []string{"a", "bc", "abc", "cab", "ey"}
+	b := newAutomaton(small)
+	ad, bd := newDFA(a.pattern), newDFA(small)
 	f.Fuzz(func(t *testing.T, s string) {
-		checkFind(t, a, s)
-		checkFind(t, b, s)
+		checkFind(t, a, ad, s)
+		checkFind(t, b, bd, s)
 	})
 }
