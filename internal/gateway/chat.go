@@ -175,7 +175,7 @@ var messagesKey = []byte(`"messages":[`)
 
 // withPrompt is the encoded request with the app's encoded platform
 // message put first in its messages, as three parts sent one after the
-// other: the prompt (~15 KB) is shared by every request of the app and
+// other: the prompt (~24 KB) is shared by every request of the app and
 // never copied.
 func withPrompt(body []byte, a *app, empty bool) (payload, error) {
 	i := bytes.Index(body, messagesKey)

@@ -96,7 +96,7 @@ type app struct {
 	name   string
 	policy *policy.Policy
 	// prompt is the platform's system message, encoded once: it is the
-	// same for every request of the app, and encoding ~15 KB of text per
+	// same for every request of the app, and encoding ~24 KB of text per
 	// request would cost more than all the screening. promptComma is the
 	// same followed by a comma, to go before the client's messages.
 	prompt, promptComma []byte
