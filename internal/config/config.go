@@ -50,6 +50,9 @@ type Config struct {
 	Stream Stream `yaml:"stream" json:"stream"`
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// MaxConcurrent bounds the completion and response requests in flight;
+	// those over it get a 503 at once. 0 means no bound.
+	MaxConcurrent int `yaml:"max_concurrent" json:"max_concurrent"`
 	// Passthrough turns the spec off: requests are authenticated,
 	// decoded, forwarded and logged, but not screened and given no
 	// platform prompt. For measuring the gateway's own overhead, and for
@@ -362,9 +365,13 @@ func Default() Config {
 		DecisionLog:  DecisionLog{Database: Database{Driver: "sqlite", Path: "modelspec.db"}, CommitWindow: Duration(50 * time.Millisecond), Synchronous: "full"},
 		Stream:       Stream{Mode: "window", Window: 256},
 		MaxBodyBytes: 4 << 20,
-		Label:        Label{Database: Database{Driver: "sqlite"}, MaxBatch: 256},
-		Feedback:     Feedback{Enabled: true, Database: Database{Driver: "sqlite"}, WritesPerMinute: 6, Burst: 10},
-		Tracing:      Tracing{ServiceName: "modelspec", SampleRatio: 1, Timeout: Duration(10 * time.Second)},
+		// Envoy's default for a cluster's requests in flight: far above what
+		// a healthy gateway holds (a few dozen at 2,000 req/s), far below
+		// what an overload piles up.
+		MaxConcurrent: 1024,
+		Label:         Label{Database: Database{Driver: "sqlite"}, MaxBatch: 256},
+		Feedback:      Feedback{Enabled: true, Database: Database{Driver: "sqlite"}, WritesPerMinute: 6, Burst: 10},
+		Tracing:       Tracing{ServiceName: "modelspec", SampleRatio: 1, Timeout: Duration(10 * time.Second)},
 	}
 }
 
@@ -549,6 +556,9 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 	}
 	if c.MaxBodyBytes < 1<<10 {
 		bad("max_body_bytes %d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.MaxConcurrent < 0 {
+		bad("max_concurrent %d: want 0 (no bound) or more", c.MaxConcurrent)
 	}
 	if !c.Feedback.orDecisionLog(c.DecisionLog) {
 		c.Feedback.Enabled = false

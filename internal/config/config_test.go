@@ -63,6 +63,8 @@ func TestParseErrors(t *testing.T) {
 		{"negative commit window", "decision_log: {commit_window: -1s}\n", "decision_log.commit_window -1s"},
 		{"synchronous off", "decision_log: {synchronous: off}\n", `decision_log.synchronous "off": want full or normal`},
 		{"synchronous for postgres", "decision_log: {driver: postgres, dsn_env: PG, synchronous: normal}\n", "applies to sqlite only"},
+		{"negative max_concurrent", "max_concurrent: -1\n", "max_concurrent -1: want 0 (no bound) or more"},
+		{"unknown prompt", "prompt: short\n", `prompt "short": want rules, brief, full or none`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

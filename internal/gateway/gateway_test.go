@@ -23,6 +23,7 @@ import (
 	"github.com/modelspec/modelspec/internal/detect/injection"
 	"github.com/modelspec/modelspec/internal/detect/rolespoof"
 	"github.com/modelspec/modelspec/internal/gateway"
+	"github.com/modelspec/modelspec/internal/openai"
 	"github.com/modelspec/modelspec/internal/policy"
 	"github.com/modelspec/modelspec/internal/specload"
 	"github.com/modelspec/modelspec/internal/testutil/fakeupstream"
@@ -214,6 +215,52 @@ func TestPromptModes(t *testing.T) {
 	}
 	if strings.Contains(sent["brief"], "*Rationale:*") || !strings.Contains(sent["rules"], "*Rationale:*") {
 		t.Error("brief prompt has the rationale, or rules lacks it")
+	}
+}
+
+// TestMaxConcurrent checks that a request over max_concurrent is turned
+// away at once with a 503 in OpenAI's shape and Retry-After, that it is
+// counted in /metrics, and that the slot comes back when a request ends.
+func TestMaxConcurrent(t *testing.T) {
+	e := start(t, setup{reply: fakeupstream.Fixed("ok"), header: http.Header{fakeupstream.HeaderLatency: {"400ms"}},
+		cfg: func(c *config.Config) { c.MaxConcurrent = 1 }})
+	c := e.client(appKey)
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Chat.Completions.New(context.Background(), userParams("first"))
+		first <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); e.up.Counts().Requests == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the upstream")
+		}
+	}
+	resp, err := http.Post(e.gw.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"fake-model","messages":[{"role":"user","content":"second"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var got openai.ErrorResponse
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" ||
+		json.Unmarshal(body, &got) != nil || got.Error.Code == nil || *got.Error.Code != "overloaded" || got.Error.Type != openai.ErrorTypeServer {
+		t.Fatalf("second request: %d, Retry-After %q, %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	if _, err := c.Chat.Completions.New(context.Background(), userParams("third")); err != nil {
+		t.Fatalf("after the first ended: %v", err)
+	}
+	m, err := http.Get(e.gw.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(m.Body)
+	m.Body.Close()
+	if !strings.Contains(string(text), "modelspec_overloaded_total 1\n") {
+		t.Error("/metrics does not count the request turned away")
 	}
 }
 

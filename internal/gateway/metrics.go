@@ -14,8 +14,10 @@ import (
 type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
-	findings *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	// overloaded counts requests turned away at max_concurrent.
+	overloaded prometheus.Counter
+	findings   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
 	// The stage histograms, looked up once rather than per request.
 	input, upstream, output, total prometheus.Observer
 }
@@ -26,6 +28,9 @@ func newMetrics() *metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "modelspec_requests_total", Help: "Chat completion requests by app, action and HTTP status.",
 		}, []string{"app", "action", "status"}),
+		overloaded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "modelspec_overloaded_total", Help: "Requests turned away with a 503 because max_concurrent were in flight.",
+		}),
 		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "modelspec_findings_total", Help: "Detector findings by detector, category and stage (input or output).",
 		}, []string{"detector", "category", "stage"}),
@@ -34,7 +39,7 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"stage"}),
 	}
-	m.reg.MustRegister(m.requests, m.findings, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.requests, m.overloaded, m.findings, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.input, m.upstream = m.latency.WithLabelValues("input"), m.latency.WithLabelValues("upstream")
 	m.output, m.total = m.latency.WithLabelValues("output"), m.latency.WithLabelValues("total")
 	return m

@@ -90,6 +90,9 @@ type Server struct {
 	metrics      *metrics
 	mux          *http.ServeMux
 	tracer       trace.Tracer // nil: tracing off
+	// slots holds a token per completion or response request in flight,
+	// up to cfg.MaxConcurrent; nil when unbounded.
+	slots chan struct{}
 }
 
 type app struct {
@@ -150,6 +153,9 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 	if len(cfg.Apps) == 0 {
 		s.open = s.newApp("default", nil, config.RateLimit{})
 	}
+	if cfg.MaxConcurrent > 0 {
+		s.slots = make(chan struct{}, cfg.MaxConcurrent)
+	}
 	s.routes()
 	return s, nil
 }
@@ -176,8 +182,8 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("POST /v1/chat/completions", s.chatCompletions)
-	s.mux.HandleFunc("POST /v1/responses", s.responses)
+	s.mux.HandleFunc("POST /v1/chat/completions", s.bounded(s.chatCompletions))
+	s.mux.HandleFunc("POST /v1/responses", s.bounded(s.responses))
 	s.mux.HandleFunc("GET /v1/models", s.models)
 	s.mux.HandleFunc("GET /v1/config", s.config)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +193,30 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, fmt.Sprintf("no route %s %s: the gateway serves POST /v1/chat/completions, POST /v1/responses and GET /v1/models", r.Method, r.URL.Path), "not_found")
 	})
+}
+
+// bounded turns a request away with a 503 when cfg.MaxConcurrent are
+// already in flight. Each request holds its goroutines, buffers and
+// upstream connection until it ends (about 120 KB with the full spec), so
+// without a bound an overload, or an upstream that slows down, grows
+// memory without end; with one, clients get an error their SDK retries.
+// The request reached no decision, so it is counted in /metrics
+// (modelspec_overloaded_total), not recorded in the decision log.
+func (s *Server) bounded(h http.HandlerFunc) http.HandlerFunc {
+	if s.slots == nil {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+			h(w, r)
+		default:
+			s.metrics.overloaded.Inc()
+			w.Header().Set("Retry-After", "1")
+			fail(w, http.StatusServiceUnavailable, fmt.Sprintf("the gateway has %d requests in flight, its limit (max_concurrent); retry shortly", cap(s.slots)), "overloaded")
+		}
+	}
 }
 
 // authenticate finds the app of a request's bearer key. Keys are compared
