@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -75,7 +74,7 @@ type plan struct {
 	headRun   bool
 	headClass [256]bool
 	headRunes int
-	anch      *regexp.Regexp
+	anch      *lazyRE
 
 	// gate (step 2): a match's tail starts with gateMin to gateMax
 	// characters of gateSkip followed by a byte of gateNext; checked before
@@ -105,9 +104,9 @@ type plan struct {
 	head     int   // max bytes a match starts before its keyword
 	tail     int   // max bytes a match ends after its keyword's start
 	boundary bool  // the head is exactly `\b`
-	pre      *regexp.Regexp
+	pre      *lazyRE
 	preLen   int
-	tailRe   *regexp.Regexp
+	tailRe   *lazyRE
 }
 
 // makePlan analyses expr for keywords kws (lowercase ASCII).
@@ -162,7 +161,7 @@ func makePlan(expr string, kws []string) (plan, error) {
 		}
 	}
 	if p.headRun && p.head > 0 {
-		if p.anch, err = regexp.Compile(`^(?:` + expr + `)`); err != nil {
+		if p.anch, err = newLazyRE(`^(?:` + expr + `)`); err != nil {
 			return plan{}, err
 		}
 	} else {
@@ -632,13 +631,13 @@ func seqString(seq []*syntax.Regexp) string {
 	return (&syntax.Regexp{Op: syntax.OpConcat, Sub: seq}).String()
 }
 
-// compileAlt compiles the alternation of exprs, anchored at the start.
-func compileAlt(exprs []string) (*regexp.Regexp, error) {
+// compileAlt makes the alternation of exprs, anchored at the start.
+func compileAlt(exprs []string) (*lazyRE, error) {
 	exprs = slices.Compact(slices.Sorted(slices.Values(exprs)))
 	for i, e := range exprs {
 		exprs[i] = "(?:" + e + ")"
 	}
-	return regexp.Compile(`^(?:` + strings.Join(exprs, "|") + `)`)
+	return newLazyRE(`^(?:` + strings.Join(exprs, "|") + `)`)
 }
 
 // flatten appends re's top-level sequence to dst, opening captures and

@@ -44,7 +44,7 @@ func reference(d *Detector, text string) []detect.Finding {
 		if len(occ) == 0 {
 			continue
 		}
-		for _, m := range r.re.FindAllStringSubmatchIndex(text, -1) {
+		for _, m := range r.re.get().FindAllStringSubmatchIndex(text, -1) {
 			if !r.anchored && !slices.ContainsFunc(occ, func(c cand) bool {
 				return c.start-r.head-1 <= m[0] && (m[1] < c.end+r.tail+1 || m[1] == len(text))
 			}) {

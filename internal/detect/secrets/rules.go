@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -54,7 +54,7 @@ type allowlistConfig struct {
 // rule is one compiled gitleaks rule.
 type rule struct {
 	id          string
-	re          *regexp.Regexp
+	re          *lazyRE
 	secretGroup int
 	entropy     float64
 	keywords    []string // lowercase
@@ -74,7 +74,7 @@ type allowlist struct {
 	target int
 	and    bool // condition AND
 	never  bool // AND with paths or commits: cannot hold without a path or commit
-	re     *regexp.Regexp
+	re     *lazyRE
 	stop   *dfa
 }
 
@@ -91,7 +91,7 @@ func (a *allowlist) allowed(secret, match, line string) bool {
 	case targetLine:
 		target = line
 	}
-	re := a.re != nil && target != "" && a.re.MatchString(target)
+	re := a.re != nil && target != "" && a.re.get().MatchString(target)
 	stop := a.stop != nil && secret != "" && a.stop.first(secret) >= 0
 	if a.and {
 		return (a.re == nil || re) && (a.stop == nil || stop)
@@ -176,13 +176,13 @@ func parseConfig(data []byte) (*ruleSet, error) {
 			skip("skipReport")
 			continue
 		}
-		re, err := regexp.Compile(rc.Regex)
+		tree, err := syntax.Parse(rc.Regex, syntax.Perl)
 		if err != nil {
 			skip("regex does not compile with Go's regexp: %v", err)
 			continue
 		}
-		if rc.SecretGroup < 0 || rc.SecretGroup > re.NumSubexp() {
-			skip("secretGroup %d, but the regex has %d groups", rc.SecretGroup, re.NumSubexp())
+		if groups := tree.MaxCap(); rc.SecretGroup < 0 || rc.SecretGroup > groups {
+			skip("secretGroup %d, but the regex has %d groups", rc.SecretGroup, groups)
 			continue
 		}
 		kws, ok := lowerKeywords(rc.Keywords)
@@ -198,7 +198,7 @@ func parseConfig(data []byte) (*ruleSet, error) {
 		r := &rule{
 			id:          rc.ID,
 			index:       len(rs.rules),
-			re:          re,
+			re:          &lazyRE{expr: rc.Regex}, // parsed above
 			secretGroup: rc.SecretGroup,
 			entropy:     rc.Entropy,
 			keywords:    kws,
@@ -269,7 +269,7 @@ func compileAllowlist(ac allowlistConfig) (*allowlist, error) {
 		for i, r := range ac.Regexes {
 			parts[i] = "(?:" + r + ")"
 		}
-		re, err := regexp.Compile(strings.Join(parts, "|"))
+		re, err := newLazyRE(strings.Join(parts, "|"))
 		if err != nil {
 			return nil, err
 		}

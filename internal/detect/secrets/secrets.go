@@ -298,13 +298,13 @@ func (r *rule) mayStart(text string, p int, work *int, budget int) bool {
 	if r.sim != nil && !r.simulate(text[p:]) {
 		return false
 	}
-	if r.pre != nil && !r.pre.MatchString(text[p:min(len(text), p+r.preLen+1)]) {
+	if r.pre != nil && !r.pre.get().MatchString(text[p:min(len(text), p+r.preLen+1)]) {
 		return false
 	}
 	if *work > budget {
 		return true
 	}
-	m := r.tailRe.FindStringIndex(text[p:min(len(text), p+r.tail+1)])
+	m := r.tailRe.get().FindStringIndex(text[p:min(len(text), p+r.tail+1)])
 	if m == nil {
 		// An anchored search stops when no thread is left: for a rule
 		// that is not wild, within a few hundred bytes unless a long run
@@ -373,7 +373,7 @@ func (r *rule) scanEach(rs *ruleSet, text string, cs []cand, dst []found, work *
 				s--
 				n++
 			}
-			if m := r.anch.FindStringSubmatchIndex(text[s:we]); m != nil {
+			if m := r.anch.get().FindStringSubmatchIndex(text[s:we]); m != nil {
 				ms, me := s+m[0], s+m[1]
 				*work += me - s
 				if me < we || we == len(text) {
@@ -386,7 +386,7 @@ func (r *rule) scanEach(rs *ruleSet, text string, cs []cand, dst []found, work *
 			ws = s // no match from there: search, for the rare cases it misses
 		}
 		for ws < we {
-			m := r.re.FindStringSubmatchIndex(text[ws:we])
+			m := r.re.get().FindStringSubmatchIndex(text[ws:we])
 			if m == nil {
 				*work += we - ws
 				break
@@ -430,7 +430,7 @@ func (r *rule) scanMerged(rs *ruleSet, text string, cs []cand, from int, dst []f
 		if ws >= we || r.runMin > 0 && !r.hasRun(text[ws:we]) {
 			continue // no room for a match, or not the run every match holds
 		}
-		for _, m := range r.re.FindAllStringSubmatchIndex(text[ws:we], -1) {
+		for _, m := range r.re.get().FindAllStringSubmatchIndex(text[ws:we], -1) {
 			if ws+m[1] == we && we < len(text) {
 				break // the match may depend on what follows the window
 			}
