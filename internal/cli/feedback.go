@@ -19,7 +19,7 @@ import (
 	"github.com/modelspec/modelspec/internal/atomicfile"
 	"github.com/modelspec/modelspec/internal/config"
 	"github.com/modelspec/modelspec/internal/decisionlog"
-	"github.com/modelspec/modelspec/internal/detect/builtin"
+	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/feedback"
 	"github.com/modelspec/modelspec/internal/specload"
 	"github.com/modelspec/modelspec/internal/store"
@@ -479,8 +479,13 @@ func newFeedbackOutboxCmd() *cobra.Command {
 	return c
 }
 
-// feedbackHandler mounts the spec site (/spec/) in front of next.
-func feedbackHandler(ctx context.Context, cfg config.Config, next http.Handler, log *slog.Logger) (http.Handler, func(), error) {
+// feedbackHandler mounts the spec site (/spec/) in front of next. It
+// screens submissions with the gateway's content screens (feedback.NewScreener
+// takes what it needs from them) rather than building a second set: the
+// detectors are safe for concurrent use, and a second full registry held
+// ~10 MB more, a refusal detector and chain-of-command screens the site
+// never runs among it.
+func feedbackHandler(ctx context.Context, cfg config.Config, next http.Handler, screens []detect.Detector, log *slog.Logger) (http.Handler, func(), error) {
 	st, err := openFeedbackStore(ctx, cfg.Feedback)
 	if err != nil {
 		return nil, nil, err
@@ -501,7 +506,7 @@ func feedbackHandler(ctx context.Context, cfg config.Config, next http.Handler, 
 	if err != nil {
 		return fail(err)
 	}
-	reg, err := builtin.Registry(builtin.Options{})
+	reg, err := detect.NewRegistry(screens...)
 	if err != nil {
 		return fail(err)
 	}

@@ -227,7 +227,7 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 		handler = lh
 	}
 	if cfg.Feedback.Enabled {
-		fh, closeFeedback, err := feedbackHandler(ctx, cfg, handler, log)
+		fh, closeFeedback, err := feedbackHandler(ctx, cfg, handler, screens, log)
 		if err != nil {
 			return err
 		}
