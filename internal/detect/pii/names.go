@@ -113,18 +113,40 @@ func gazetteer() *wordtab.Table[uint8] {
 // gazetteer's lookups do (and merges a few other bytes: more words pass,
 // none is missed).
 func nameBit(w string) uint {
-	h := uint64(len(w)) * 0xbf58476d1ce4e5b9
+	h := nameSeed(len(w))
 	for len(w) > 0 {
 		var x uint64
 		n := min(len(w), 8)
 		for i := 0; i < n; i++ {
 			x |= uint64(w[i]|0x20) << (8 * i)
 		}
-		h = (h ^ x) * 0x9e3779b97f4a7c15
-		h ^= h >> 29
+		h = nameMix(h, x)
 		w = w[n:]
 	}
 	return uint(h >> (64 - 16))
+}
+
+func nameSeed(n int) uint64 { return uint64(n) * 0xbf58476d1ce4e5b9 }
+
+func nameMix(h, x uint64) uint64 {
+	h = (h ^ x) * 0x9e3779b97f4a7c15
+	return h ^ h>>29
+}
+
+func nameFilterHas(b uint) bool { return nameFilter[b>>6]&(1<<(b&63)) != 0 }
+
+// mayBeNameShort is mayBeName for a word of n bytes that packShortAt
+// packed into x, without reading the word again: nameBit mixes a word of
+// up to eight bytes in one step, and the bytes a word holds (letters,
+// digits, apostrophes and hyphens) are the same lowered by packShortAt as
+// with bit 5 set.
+func mayBeNameShort(x uint64, n int) bool {
+	if nameFilterHas(uint(nameMix(nameSeed(n), x) >> (64 - 16))) {
+		return true
+	}
+	// The possessive, as in mayBeName.
+	m := n - 2
+	return m > 0 && x>>(8*m) == uint64('s')<<8|'\'' && nameFilterHas(uint(nameMix(nameSeed(m), x&(1<<(8*m)-1))>>(64-16)))
 }
 
 // mayBeName reports whether lookup(gazetteer(), w) may have fFirst or
@@ -140,10 +162,7 @@ func mayBeName(w string) bool {
 			return true
 		}
 	}
-	has := func(w string) bool {
-		b := nameBit(w)
-		return nameFilter[b>>6]&(1<<(b&63)) != 0
-	}
+	has := func(w string) bool { return nameFilterHas(nameBit(w)) }
 	if has(w) {
 		return true
 	}

@@ -72,6 +72,7 @@ func TestMayBeName(t *testing.T) {
 					if !mayBeName(v) {
 						t.Fatalf("mayBeName(%q) = false, but lookup has flags %b", v, lookup(g, v))
 					}
+					checkMayBeNameShort(t, v)
 				}
 			}
 		}
@@ -88,10 +89,22 @@ func TestMayBeName(t *testing.T) {
 				if mayBeName(w) {
 					passed++
 				}
+				checkMayBeNameShort(t, w)
 			}
 		}
 	}
 	if passed*10 > words {
 		t.Errorf("mayBeName passes %d of %d words that are no names", passed, words)
+	}
+}
+
+// checkMayBeNameShort checks that mayBeNameShort, on the packed word,
+// agrees with mayBeName.
+func checkMayBeNameShort(t *testing.T, w string) {
+	t.Helper()
+	if x, ok := packShort(w); ok {
+		if got, want := mayBeNameShort(x, len(w)), mayBeName(w); got != want {
+			t.Fatalf("mayBeNameShort(%q) = %v, mayBeName %v", w, got, want)
+		}
 	}
 }

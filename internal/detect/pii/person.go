@@ -67,14 +67,30 @@ var nameCues = map[string]bool{
 	"add": false, "and": false, "or": false, "at": false, "tribute to": false,
 }
 
-// cueLastWords are the last words of the nameCues.
-var cueLastWords = func() *wordtab.Table[bool] {
-	m := map[string]bool{}
-	for c := range nameCues {
-		m[c[strings.LastIndexByte(c, ' ')+1:]] = true
+// cueLastWords are the last words of the nameCues, with what they tell
+// (the cue* bits): most cue words are only one on their own, and then
+// cueBefore needs no search for a longer cue.
+var cueLastWords = func() *wordtab.Table[uint8] {
+	m := map[string]uint8{}
+	for c, strong := range nameCues {
+		switch i := strings.LastIndexByte(c, ' '); {
+		case i >= 0:
+			m[c[i+1:]] |= cueLonger
+		case strong:
+			m[c] |= cueAlone | cueStrong
+		default:
+			m[c] |= cueAlone
+		}
 	}
 	return wordtab.New(m)
 }()
+
+// Bits of cueLastWords' values.
+const (
+	cueAlone  = 1 << iota // the word is a cue on its own
+	cueStrong             // the word is a strong cue on its own
+	cueLonger             // a cue of more words ends with it
+)
 
 // orgWords after a run of capitalised words make it an organisation.
 var orgWords = map[string]bool{
@@ -250,6 +266,9 @@ func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, nex
 			if !cue && !(t.end < len(text) && text[t.end] == ':') {
 				w := text[t.start:t.end]
 				if x, ok := packShortAt(text, t.start, t.end); ok {
+					if !mayBeNameShort(x, len(w)) {
+						return
+					}
 					f, _ := shortFlags(x, w)
 					if f&(fFirst|fLast) == 0 {
 						return
@@ -446,8 +465,14 @@ func cueBefore(text string, pos int) (cue, strong bool) {
 	for k > from && (isAlnum(text[k-1]) || text[k-1] == '\'') {
 		k--
 	}
-	if _, ok := cueLastWords.Get(text[k:e]); !ok {
+	last, ok := cueLastWords.Get(text[k:e])
+	switch {
+	case !ok:
 		return false, false
+	case last&cueStrong != 0:
+		return true, true // the search below tries the last word first
+	case last&cueLonger == 0:
+		return last&cueAlone != 0, false
 	}
 	// Try every word start in the window, as far back as the longest cue,
 	// as the start of a cue.

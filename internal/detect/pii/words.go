@@ -432,6 +432,10 @@ func skipUncapitalised(text string, i int) (j, w int, gap uint8) {
 		if u == len(text) {
 			return u, -1, 0 // no capital left: no name either
 		}
+		// The common gap, one space after a word, adds no flag.
+		if u-2 >= i && text[u-1] == ' ' && isAlnum(text[u-2]) && text[u] < utf8.RuneSelf {
+			return u - 1, u, 0
+		}
 		// Back over the gap before u, gathering its flags as skipGap
 		// would (every byte of it is ASCII and no word byte).
 		j := u
