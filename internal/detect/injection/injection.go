@@ -76,6 +76,13 @@ type state struct {
 	rs   *ruleSet
 	text textnorm.Text
 	occ  []occurrence
+
+	// The call's detector and findings, for visit, and visit bound to
+	// the state once for all calls: a closure over them, passed to the
+	// scan, would be allocated at every call.
+	d       *Detector
+	out     []detect.Finding
+	visitFn func(segment, []occurrence)
 }
 
 // occurrence is an anchor word at pos in the folded text.
@@ -84,7 +91,11 @@ type occurrence struct {
 	rules uint64
 }
 
-var pool = sync.Pool{New: func() any { return new(state) }}
+var pool = sync.Pool{New: func() any {
+	st := new(state)
+	st.visitFn = st.visit
+	return st
+}}
 
 // maxPooled is the largest folded text whose buffers go back to the pool.
 const maxPooled = 1 << 20
@@ -100,41 +111,46 @@ func (d *Detector) Detect(text string) []detect.Finding {
 // filters) to check the fast paths against them.
 func (d *Detector) detect(rs *ruleSet, scan func(*state, []byte, func(segment, []occurrence)), text string) []detect.Finding {
 	st := pool.Get().(*state)
-	st.rs = rs
+	st.rs, st.d, st.out = rs, d, nil
 	st.text.Reset(text)
-	n := st.text.Norm
-	var out []detect.Finding
-	scan(st, n, func(seg segment, occ []occurrence) {
-		// No combination of the rules it could match reaches MinScore:
-		// first counting every sentence rule its words trigger, then
-		// only those sentenceRules lets through, which costs a lookup.
-		triggered := seg.sentence & (seg.needs | rs.noNeeds)
-		if d.MinScore > 0 && rs.bound(seg, occ, triggered) < d.MinScore-1e-9 {
-			return
-		}
-		sent := rs.sentenceRules(n, seg, triggered)
-		if d.MinScore > 0 && sent != triggered && rs.bound(seg, occ, sent) < d.MinScore-1e-9 {
-			return
-		}
-		h, ok := rs.evaluate(n, seg, occ, sent, d.MinScore)
-		if !ok || h.score < d.MinScore {
-			return
-		}
-		start, end := st.text.Span(h.start, h.end)
-		out = append(out, detect.Finding{
-			Detector: ID,
-			Clause:   Clause,
-			Category: Category,
-			Score:    math.Round(h.score*1000) / 1000,
-			Start:    start,
-			End:      end,
-			Evidence: h.evidence,
-		})
-	})
+	scan(st, st.text.Norm, st.visitFn)
+	out := st.out
+	st.d, st.out = nil, nil
 	if cap(st.text.Norm) <= maxPooled {
 		pool.Put(st)
 	}
 	return out
+}
+
+// visit appends to st.out the finding of one segment the scan found, if
+// it has one.
+func (st *state) visit(seg segment, occ []occurrence) {
+	rs, d, n := st.rs, st.d, st.text.Norm
+	// No combination of the rules it could match reaches MinScore:
+	// first counting every sentence rule its words trigger, then
+	// only those sentenceRules lets through, which costs a lookup.
+	triggered := seg.sentence & (seg.needs | rs.noNeeds)
+	if d.MinScore > 0 && rs.bound(seg, occ, triggered) < d.MinScore-1e-9 {
+		return
+	}
+	sent := rs.sentenceRules(n, seg, triggered)
+	if d.MinScore > 0 && sent != triggered && rs.bound(seg, occ, sent) < d.MinScore-1e-9 {
+		return
+	}
+	h, ok := rs.evaluate(n, seg, occ, sent, d.MinScore)
+	if !ok || h.score < d.MinScore {
+		return
+	}
+	start, end := st.text.Span(h.start, h.end)
+	st.out = append(st.out, detect.Finding{
+		Detector: ID,
+		Clause:   Clause,
+		Category: Category,
+		Score:    math.Round(h.score*1000) / 1000,
+		Start:    start,
+		End:      end,
+		Evidence: h.evidence,
+	})
 }
 
 // segment is one sentence or line of folded text, Norm[start:end].

@@ -2,6 +2,7 @@ package injection
 
 import (
 	"bytes"
+	"encoding/binary"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -34,9 +35,29 @@ type lit struct {
 }
 
 // prefixFilter is a set of strings, no one a prefix of another, sorted:
-// every match of its pattern starts with one of them. Nil lets every text
-// through.
-type prefixFilter [][]byte
+// every match of its pattern starts with one of them. The zero value lets
+// every text through.
+type prefixFilter struct {
+	strs [][]byte
+	// keys[i] is key8(strs[i]): most comparisons of the binary search in
+	// admits are decided by them, without a call to bytes.Compare.
+	keys []uint64
+}
+
+// key8 returns the first eight bytes of s as a big-endian number, zeros
+// past its end. Where key8(a) < key8(b), a sorts before b: at the first
+// byte where the keys differ, either both hold a byte of their string, or
+// a has ended (a zero) and is a prefix of b.
+func key8(s []byte) uint64 {
+	if len(s) >= 8 {
+		return binary.BigEndian.Uint64(s)
+	}
+	var k uint64
+	for i, c := range s {
+		k |= uint64(c) << (56 - 8*i)
+	}
+	return k
+}
 
 // parse returns the simplified syntax tree of a rule's pattern, which its
 // filters and maxLen are derived from. Rules are fixed, so a pattern that
@@ -50,13 +71,13 @@ func parse(pattern string) *syntax.Regexp {
 }
 
 // newPrefixFilter derives the filter of a pattern (its tree from parse)
-// matched anchored at the start of a window; nil when some match may start
-// with the empty string (so nothing can be ruled out).
+// matched anchored at the start of a window; the zero value when some
+// match may start with the empty string (so nothing can be ruled out).
 func newPrefixFilter(re *syntax.Regexp) prefixFilter {
 	var ss []string
 	for _, l := range prefixes(re) {
 		if l.s == "" {
-			return nil
+			return prefixFilter{}
 		}
 		ss = append(ss, l.s)
 	}
@@ -65,8 +86,9 @@ func newPrefixFilter(re *syntax.Regexp) prefixFilter {
 	// starts with the longer one starts with the shorter.
 	var f prefixFilter
 	for _, s := range ss {
-		if len(f) == 0 || !strings.HasPrefix(s, string(f[len(f)-1])) {
-			f = append(f, []byte(s))
+		if len(f.strs) == 0 || !strings.HasPrefix(s, string(f.strs[len(f.strs)-1])) {
+			f.strs = append(f.strs, []byte(s))
+			f.keys = append(f.keys, key8([]byte(s)))
 		}
 	}
 	return f
@@ -79,14 +101,21 @@ func newPrefixFilter(re *syntax.Regexp) prefixFilter {
 // byte where they differ, a byte of p and so of w, and q is greater than
 // w.)
 func (f prefixFilter) admits(w []byte) bool {
-	if f == nil {
+	if f.strs == nil {
 		return true
 	}
-	i, found := slices.BinarySearchFunc(f, w, bytes.Compare)
-	if found {
-		return true
+	// n: how many strings are not greater than w.
+	kw := key8(w)
+	n, hi := 0, len(f.keys)
+	for n < hi {
+		m := int(uint(n+hi) >> 1)
+		if k := f.keys[m]; k < kw || k == kw && bytes.Compare(f.strs[m], w) <= 0 {
+			n = m + 1
+		} else {
+			hi = m
+		}
 	}
-	return i > 0 && bytes.HasPrefix(w, f[i-1])
+	return n > 0 && bytes.HasPrefix(w, f.strs[n-1])
 }
 
 // suffixFilter is a set of strings every match of its pattern ends with,

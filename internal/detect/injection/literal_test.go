@@ -1,8 +1,10 @@
 package injection
 
 import (
+	"bytes"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,7 +28,7 @@ func TestPrefixFilter(t *testing.T) {
 		{`(?:a|)b`, []string{"ab", "b"}},
 	} {
 		var got []string
-		for _, s := range newPrefixFilter(parse(tc.pattern)) {
+		for _, s := range newPrefixFilter(parse(tc.pattern)).strs {
 			got = append(got, string(s))
 		}
 		if !reflect.DeepEqual(got, tc.want) {
@@ -48,6 +50,36 @@ func TestPrefixFilterAdmits(t *testing.T) {
 			t.Errorf("admits(%q) = %v, want %v", tc.w, got, tc.want)
 		}
 	}
+}
+
+// TestPrefixFilterKeys checks admits, whose search compares eight-byte
+// keys first, against trying every string, on the filters of the rules and
+// texts cut around their strings: shorter and longer than eight bytes,
+// sharing the first eight bytes with other strings, one byte changed.
+func TestPrefixFilterKeys(t *testing.T) {
+	for _, r := range compiled().rules {
+		f := r.prefix
+		for _, s := range f.strs {
+			for cut := range len(s) + 2 {
+				w := append(bytes.Clone(s), " and more"...)[:cut]
+				for _, v := range [][]byte{w, append(bytes.Clone(w), 'z'), bumped(w)} {
+					want := slices.ContainsFunc(f.strs, func(p []byte) bool { return bytes.HasPrefix(v, p) })
+					if got := f.admits(v); got != want {
+						t.Fatalf("rule %s: admits(%q) = %v, want %v", r.name, v, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// bumped returns w with its last byte one greater, or w when empty.
+func bumped(w []byte) []byte {
+	v := bytes.Clone(w)
+	if len(v) > 0 {
+		v[len(v)-1]++
+	}
+	return v
 }
 
 func TestSuffixFilter(t *testing.T) {

@@ -63,7 +63,7 @@ func unfiltered() *ruleSet {
 	rs := compile(ruleDefs())
 	for i := range rs.rules {
 		r := &rs.rules[i]
-		r.prefix, r.holds, r.prevSuffix, r.maxLen = nil, nil, nil, -1
+		r.prefix, r.holds, r.prevSuffix, r.maxLen = prefixFilter{}, nil, nil, -1
 	}
 	return rs
 }
