@@ -123,9 +123,7 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 		deps.Record = func(context.Context, Outcome) {}
 	}
 	if deps.Client == nil {
-		deps.Client = &http.Client{Transport: &http.Transport{
-			MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
-		}}
+		deps.Client = &http.Client{Transport: newTransport()}
 	}
 	s := &Server{cfg: cfg, deps: deps, apps: map[[32]byte]*app{}, metrics: newMetrics(), tracer: deps.Tracer,
 		inputScreens: append(append([]detect.Detector{}, deps.Screens...), deps.InputScreens...)}
