@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/detecttest"
 	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
@@ -36,38 +39,9 @@ func TestSpeedCPU(t *testing.T) {
 		case env != "1" && !strings.HasPrefix(c.name, env):
 			continue
 		}
-		// Each figure is the best of three rounds of at least 100 ms of CPU
-		// time (the clock of a thread ticks coarsely).
-		mbps := func(f func(string)) float64 {
-			pass := func() {
-				for _, m := range c.msgs {
-					f(m)
-				}
-			}
-			reps := 1
-			for {
-				c0 := cputime.Thread()
-				for range reps {
-					pass()
-				}
-				if cputime.Thread()-c0 >= 100*time.Millisecond {
-					break
-				}
-				reps *= 2
-			}
-			best := time.Duration(1 << 62)
-			for range 3 {
-				c0 := cputime.Thread()
-				for range reps {
-					pass()
-				}
-				best = min(best, cputime.Thread()-c0)
-			}
-			return float64(c.size) * float64(reps) / best.Seconds() / 1e6
-		}
 		var row []string
 		add := func(name string, f func(string)) float64 {
-			v := mbps(f)
+			v := float64(c.size) / threadNs(c, f) * 1e3
 			row = append(row, fmt.Sprintf("%s %.0f", name, v))
 			return v
 		}
@@ -86,4 +60,79 @@ func TestSpeedCPU(t *testing.T) {
 		t.Logf("%s (%d messages, %d bytes), MB/s of CPU time: %s; ALL/baseline_regexp %.2f",
 			c.name, len(c.msgs), c.size, strings.Join(row, ", "), all/re)
 	}
+}
+
+// threadNs returns the thread's CPU time, in nanoseconds, for f on every
+// message of c: the best of three rounds of at least 100 ms (the clock of
+// a thread ticks coarsely), divided by the passes a round made.
+func threadNs(c corpus, f func(string)) float64 {
+	pass := func() {
+		for _, m := range c.msgs {
+			f(m)
+		}
+	}
+	reps := 1
+	for {
+		c0 := cputime.Thread()
+		for range reps {
+			pass()
+		}
+		if cputime.Thread()-c0 >= 100*time.Millisecond {
+			break
+		}
+		reps *= 2
+	}
+	best := time.Duration(1 << 62)
+	for range 3 {
+		c0 := cputime.Thread()
+		for range reps {
+			pass()
+		}
+		best = min(best, cputime.Thread()-c0)
+	}
+	return float64(best.Nanoseconds()) / float64(reps)
+}
+
+// TestSpeedShares measures, on all real text, what each deterministic
+// detector adds to the twelve run one after another on every message (the
+// twelve's time less that of the eleven others) beside its time alone.
+// Where the two differ, running between the others costs it, or them,
+// cache misses: the figure to lower for the twelve together.
+//
+//	MODELSPEC_CPUTIME=shares go test ./internal/detect/builtin -run TestSpeedShares -v
+func TestSpeedShares(t *testing.T) {
+	if os.Getenv("MODELSPEC_CPUTIME") != "shares" {
+		t.Skip("set MODELSPEC_CPUTIME=shares")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var c corpus
+	for _, cc := range speedCorpora(t) {
+		if cc.name == "real" {
+			c = cc
+		}
+	}
+	if c.size == 0 {
+		t.Skip("no real text in " + detecttest.DataDir())
+	}
+	run := func(ds []detect.Detector) func(string) {
+		return func(m string) {
+			for _, d := range ds {
+				d.Detect(m)
+			}
+		}
+	}
+	perByte := func(ds []detect.Detector) float64 { return threadNs(c, run(ds)) / float64(c.size) }
+	ds := deterministic()
+	best, sum := 1e9, 0.0
+	for i, d := range ds {
+		alone := perByte(ds[i : i+1])
+		// The twelve measured again beside each eleven, so that a change
+		// in the machine's load between the two shows less.
+		all := perByte(ds)
+		others := perByte(append(slices.Clone(ds[:i]), ds[i+1:]...))
+		best, sum = min(best, all), sum+alone
+		t.Logf("%-20s alone %.2f ns/byte, in the twelve %.2f (the twelve %.2f)", d.ID(), alone, all-others, all)
+	}
+	t.Logf("the twelve %.2f ns/byte (%.0f MB/s), their times alone summed %.2f", best, 1e3/best, sum)
 }
