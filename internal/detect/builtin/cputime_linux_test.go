@@ -71,26 +71,36 @@ func threadNs(c corpus, f func(string)) float64 {
 			f(m)
 		}
 	}
-	reps := 1
-	for {
+	reps := threadReps(100*time.Millisecond, pass)
+	return float64(bestThread(reps, pass).Nanoseconds()) / float64(reps)
+}
+
+// threadReps returns how many runs of f take the thread at least target of
+// CPU time, a power of two.
+func threadReps(target time.Duration, f func()) int {
+	for reps := 1; ; reps *= 2 {
 		c0 := cputime.Thread()
 		for range reps {
-			pass()
+			f()
 		}
-		if cputime.Thread()-c0 >= 100*time.Millisecond {
-			break
+		if cputime.Thread()-c0 >= target {
+			return reps
 		}
-		reps *= 2
 	}
+}
+
+// bestThread returns the thread's CPU time for reps runs of f, the best of
+// three rounds.
+func bestThread(reps int, f func()) time.Duration {
 	best := time.Duration(1 << 62)
 	for range 3 {
 		c0 := cputime.Thread()
 		for range reps {
-			pass()
+			f()
 		}
 		best = min(best, cputime.Thread()-c0)
 	}
-	return float64(best.Nanoseconds()) / float64(reps)
+	return best
 }
 
 // TestSpeedShares measures, on all real text, what each deterministic

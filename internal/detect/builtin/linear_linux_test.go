@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/modelspec/modelspec/internal/testutil/cputime"
 )
 
 // TestLinearTime checks that every deterministic detector takes time linear
@@ -52,28 +50,8 @@ func TestLinearTime(t *testing.T) {
 		for _, d := range deterministic() {
 			// Enough runs for target on the long side (the thread's clock
 			// ticks coarsely).
-			reps := 1
-			for {
-				c0 := cputime.Thread()
-				for range reps {
-					d.Detect(long)
-				}
-				if cputime.Thread()-c0 >= target {
-					break
-				}
-				reps *= 2
-			}
-			best := func(f func()) time.Duration {
-				b := time.Duration(1 << 62)
-				for range 3 {
-					c0 := cputime.Thread()
-					for range reps {
-						f()
-					}
-					b = min(b, cputime.Thread()-c0)
-				}
-				return b
-			}
+			reps := threadReps(target, func() { d.Detect(long) })
+			best := func(f func()) time.Duration { return bestThread(reps, f) }
 			tShort := best(func() {
 				for range factor {
 					d.Detect(short)
