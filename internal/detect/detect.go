@@ -19,9 +19,16 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 )
+
+// RoundScore rounds a finding's score to three decimals, as every
+// detector reports it: findings, their JSON and the decision log then
+// compare equal across platforms and releases whatever arithmetic made
+// the score.
+func RoundScore(s float64) float64 { return math.Round(s*1000) / 1000 }
 
 // Finding is one thing a detector found in a text.
 //

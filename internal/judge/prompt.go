@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/openai"
 )
 
@@ -137,7 +137,7 @@ func ParseVerdict(answer string) (Verdict, error) {
 		if f > 1 && f <= 100 {
 			f /= 100
 		}
-		v.Score = math.Round(min(max(f, 0), 1)*1000) / 1000
+		v.Score = detect.RoundScore(min(max(f, 0), 1))
 	}
 	return v, nil
 }

@@ -272,7 +272,7 @@ func (d *Detector) ratio(m Match) float64 {
 
 func score(x float64) float64 {
 	s := 1 / (1 + math.Exp(-steepness*(x-1)))
-	return math.Round(s*1000) / 1000
+	return detect.RoundScore(s)
 }
 
 // maxTitle bounds the title quoted in evidence, in bytes.

@@ -29,7 +29,6 @@ package injection
 import (
 	"cmp"
 	"encoding/binary"
-	"math"
 	"math/bits"
 	"slices"
 	"sync"
@@ -146,7 +145,7 @@ func (st *state) visit(seg segment, occ []occurrence) {
 		Detector: ID,
 		Clause:   Clause,
 		Category: Category,
-		Score:    math.Round(h.score*1000) / 1000,
+		Score:    detect.RoundScore(h.score),
 		Start:    start,
 		End:      end,
 		Evidence: h.evidence,

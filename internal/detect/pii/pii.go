@@ -87,7 +87,7 @@ func (e *emitter) reports(score float64) bool {
 }
 
 func (e *emitter) add(score float64, start, end int, evidence string) {
-	score = math.Round(min(max(score, 0), 1)*1000) / 1000
+	score = detect.RoundScore(min(max(score, 0), 1))
 	if evidence == "" || score < e.min || end <= start {
 		return
 	}

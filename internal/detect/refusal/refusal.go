@@ -33,7 +33,6 @@ package refusal
 
 import (
 	"cmp"
-	"math"
 	"sync"
 
 	"github.com/modelspec/modelspec/internal/detect"
@@ -273,7 +272,7 @@ func (d *Detector) findings(r Result, spans []Span) []detect.Finding {
 			label = PartialRefusal
 		}
 	}
-	score := math.Round(r.Score*1000) / 1000
+	score := detect.RoundScore(r.Score)
 	out := make([]detect.Finding, 0, len(spans))
 	for _, sp := range spans {
 		out = append(out, detect.Finding{

@@ -15,7 +15,6 @@ package rolespoof
 
 import (
 	"bytes"
-	"math"
 	"math/bits"
 	"regexp"
 	"slices"
@@ -94,7 +93,7 @@ func (d *Detector) detect(text string) []detect.Finding {
 			Detector: ID,
 			Clause:   Clause,
 			Category: Category,
-			Score:    math.Round(h.score*1000) / 1000,
+			Score:    detect.RoundScore(h.score),
 			Start:    start,
 			End:      end,
 			Evidence: h.evidence,

@@ -504,7 +504,7 @@ func (r *rule) check(rs *ruleSet, text string, m []int, off int, dst []found) []
 func (r *rule) score(h float64) float64 {
 	switch {
 	case r.generic:
-		return math.Round((0.5+0.35*min(max(h-r.entropy, 0)/1.5, 1))*1000) / 1000
+		return detect.RoundScore(0.5 + 0.35*min(max(h-r.entropy, 0)/1.5, 1))
 	case r.anchored && r.head == 0:
 		return 0.9
 	}
