@@ -31,7 +31,9 @@ func newTransport() *http.Transport {
 // and TCPConn's ReadFrom then allocates a buffer the size of the body (up
 // to 32 KB) for every request: with the 24 KB platform prompt, 44% of all
 // the gateway allocated under load. (A TLS connection is wrapped around
-// this one and has no ReadFrom, so HTTPS upstreams still pay it.)
+// this one and has no ReadFrom, so HTTPS upstreams that speak HTTP/1.1
+// still pay it; over HTTP/2, which ForceAttemptHTTP2 negotiates with
+// servers that offer it, net/http writes bodies from pooled buffers.)
 type copyConn struct{ net.Conn }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
