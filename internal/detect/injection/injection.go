@@ -163,6 +163,13 @@ type segment struct {
 // scan cuts n into sentences and lines and calls fn for each that contains
 // an anchor or trigger word, with the anchor words in it. A sentence ends at
 // a line break or after '.', '!' or '?' followed by a space.
+//
+// It reads n in blocks of 64 bytes, each first classified eight bytes at
+// a time into masks of one bit a byte (see classify). A word's start, end
+// and apostrophes are then bits of the masks: the lookup of a word does
+// not wait for the scan to find the end of the word before it, and the
+// spaces between words cost no step of their own. Only the few bytes that
+// are neither word bytes nor spaces are read one by one, for breaks.
 func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 	seg := segment{lineStart: true}
 	st.occ = st.occ[:0]
@@ -173,69 +180,130 @@ func (st *state) scan(n []byte, fn func(segment, []occurrence)) {
 		}
 		st.occ = st.occ[:0]
 	}
-	for i := 0; i <= len(n); {
-		if i < len(n) && wordByte[n[i]] {
-			// Most words are shorter than 16 bytes: the bytes read here
-			// to find the word's end are then the word itself, packed as
-			// the index wants it. Words that lookup would trim or look
-			// up twice (quotes around them, a possessive "'s") take the
-			// general path.
-			lo, hi := load8(n, i), uint64(0)
-			k := wordRun8(lo) // >= 1
-			if k == 8 {
-				hi = load8(n, i+8)
-				k += wordRun8(hi)
-			}
-			if k < 16 {
-				if k < 8 {
-					lo &= 1<<(8*k) - 1
-				} else {
-					hi &= 1<<(8*(k-8)) - 1
+	idx := st.rs.index
+	var carry uint64 // 1 when the byte before the block is a word byte
+	next := classify(n, 0)
+	for base := 0; base < len(n); base += 64 {
+		// The next block's masks hold the ends of the words that run
+		// on past this one.
+		c := next
+		next = classify(n, base+64)
+		word, quote := c.word, c.quote
+		starts := word &^ (word<<1 | carry)
+		carry = word >> 63
+		// Breaks: every '\n', and each '.', '!' or '?' that a space
+		// follows or the end of n.
+		spaceAfter := c.space>>1 | next.space<<63
+		if end := len(n) - base; end <= 64 {
+			spaceAfter |= 1 << (end - 1)
+		}
+		var breaks uint64
+		for o := c.other; o != 0; o &= o - 1 {
+			p := bits.TrailingZeros64(o)
+			k := breakKind[n[base+p]]
+			breaks |= uint64(k&1)<<p | uint64(k>>1)<<p&spaceAfter
+		}
+		for {
+			brk := breaks & -breaks // the next break, 0 for none
+			for w := starts & (brk - 1); w != 0; w &= w - 1 {
+				p := bits.TrailingZeros64(w)
+				// (For p = 0 the shifts by 64 give 0.)
+				i, k := base+p, bits.TrailingZeros64(^word>>p|^next.word<<(64-p))
+				if k == 64 { // the two blocks hold no end
+					k = wordEnd(n, i+64) - i
 				}
-				if !hasQuote(lo) && (k <= 8 || !hasQuote(hi)) { // (zero lanes past the word hold none)
-					if st.rs.index.MayHold(lo, hi) {
-						if e := st.rs.index.FindPacked(lo, hi, k); e != nil {
-							seg.sentence |= e.sentence
-							seg.needs |= e.needs
-							if e.anchor != 0 {
-								st.occ = append(st.occ, occurrence{i, e.anchor})
+				// Most words are shorter than 16 bytes: packed as the
+				// index wants them, in two loads. Words with an
+				// apostrophe, which lookup may trim or look up twice
+				// (quotes around them, a possessive "'s"), take the
+				// general path.
+				if k < 16 {
+					lo, hi := load16(n, i)
+					m := &keep[k]
+					lo &= m[0]
+					hi &= m[1]
+					if (quote>>p|next.quote<<(64-p))&(1<<k-1) == 0 {
+						if idx.MayHold(lo, hi) {
+							if e := idx.FindPacked(lo, hi, k); e != nil {
+								seg.sentence |= e.sentence
+								seg.needs |= e.needs
+								if e.anchor != 0 {
+									st.occ = append(st.occ, occurrence{i, e.anchor})
+								}
 							}
 						}
+						continue
 					}
-					i += k
-					continue
 				}
+				st.lookup(&seg, n, i, i+k)
 			}
-			j := wordEnd(n, i+k)
-			st.lookup(&seg, n, i, j)
-			i = j
-			continue
-		}
-		var c byte = '\n'
-		if i < len(n) {
-			c = n[i]
-			if breakKind[c] == 0 {
-				i++ // a space or other punctuation
+			if brk == 0 {
+				break
+			}
+			starts &^= brk - 1
+			breaks &^= brk
+			i := base + bits.TrailingZeros64(brk)
+			if n[i] == '\n' {
+				flush(i)
+				seg = segment{start: i + 1, lineStart: true}
 				continue
 			}
-		}
-		switch {
-		case c == '\n':
-			flush(i)
-			seg = segment{start: i + 1, lineStart: true}
-		case (c == '.' || c == '!' || c == '?') && (i+1 == len(n) || n[i+1] == ' '):
 			flush(i + 1)
-			next := i + 1
-			if next < len(n) && n[next] == ' ' {
-				next++
-			}
-			seg = segment{start: next}
-			i = next
-			continue
+			seg = segment{start: min(i+2, len(n))} // after the space
 		}
-		i++
 	}
+	flush(len(n))
 }
+
+// block is the masks of 64 bytes of n, bit p for the byte at p from the
+// block's start: the word bytes (see wordByte), the spaces, the
+// apostrophes, and the bytes that are neither word bytes nor spaces.
+// Bytes past the end of n are in none.
+type block struct{ word, space, quote, other uint64 }
+
+// classify returns the masks of the block of n from base.
+func classify(n []byte, base int) (b block) {
+	if base+64 <= len(n) {
+		s := n[base : base+64]
+		for q := 0; q < 64; q += 8 {
+			x := binary.LittleEndian.Uint64(s[q:])
+			w, a := wordLanes(x)
+			b.word |= movemask(w) << q
+			b.quote |= movemask(a) << q
+			b.space |= movemask(swar.Equal8(x, ' ')) << q
+		}
+		b.other = ^(b.word | b.space)
+		return b
+	}
+	// The last bytes, the zero lanes past the end in no mask.
+	for q := 0; base+q < len(n); q += 8 {
+		x := load8(n, base+q)
+		w, a := wordLanes(x)
+		b.word |= movemask(w) << q
+		b.quote |= movemask(a) << q
+		b.space |= movemask(swar.Equal8(x, ' ')) << q
+	}
+	b.other = ^(b.word | b.space) & (1<<max(len(n)-base, 0) - 1)
+	return b
+}
+
+// keep[k] keeps the first k bytes of sixteen loaded as two uint64s (see
+// load16), for k < 16.
+var keep = func() (m [16][2]uint64) {
+	for k := range m {
+		for q := range k {
+			m[k][q/8] |= 0xff << (8 * (q % 8))
+		}
+	}
+	return m
+}()
+
+// movemask gathers the high bits of the eight lanes of m, which has no
+// other bit set, into its low eight bits, lane p to bit p. The product
+// moves the high bit of lane p up by 49-7p bits, to bit 56+p; the other
+// partial products fall below bit 56 or past bit 63, and being all
+// distinct bits they carry nothing into the top byte.
+func movemask(m uint64) uint64 { return m * 0x0002040810204081 >> 56 }
 
 // wordByte reports the bytes of folded text that make up words: letters,
 // digits, apostrophes, '_' and every byte of a non-ASCII character.
@@ -252,6 +320,28 @@ func load8(n []byte, i int) uint64 {
 	if i+8 <= len(n) {
 		return binary.LittleEndian.Uint64(n[i:])
 	}
+	return load8Tail(n, i)
+}
+
+// load16 returns the sixteen bytes of n from i as two load8 would, with
+// one test of the length for both.
+func load16(n []byte, i int) (lo, hi uint64) {
+	if i+16 <= len(n) {
+		n = n[i : i+16]
+		return binary.LittleEndian.Uint64(n), binary.LittleEndian.Uint64(n[8:])
+	}
+	return load8(n, i), load8(n, i+8)
+}
+
+// load8Tail is load8 near the end of n: the last eight bytes, shifted
+// down, in one load.
+func load8Tail(n []byte, i int) uint64 {
+	if i >= len(n) {
+		return 0
+	}
+	if len(n) >= 8 {
+		return binary.LittleEndian.Uint64(n[len(n)-8:]) >> (8 * (i - (len(n) - 8)))
+	}
 	var x uint64
 	for q := i; q < len(n); q++ {
 		x |= uint64(n[q]) << (8 * (q - i))
@@ -259,20 +349,17 @@ func load8(n []byte, i int) uint64 {
 	return x
 }
 
-// breakKind is 1 for the bytes that may end a sentence or line: '\n',
-// '.', '!' and '?'.
+// breakKind is 1 for '\n', which ends a line, and 2 for '.', '!' and
+// '?', which end a sentence when a space follows.
 var breakKind = func() (k [256]uint8) {
-	k['\n'], k['.'], k['!'], k['?'] = 1, 1, 1, 1
+	k['\n'], k['.'], k['!'], k['?'] = 1, 2, 2, 2
 	return k
 }()
 
-// hasQuote reports whether one of the eight bytes of x is an apostrophe.
-func hasQuote(x uint64) bool { return swar.Equal8(x, '\'') != 0 }
-
 // wordEnd returns the end of the run of word bytes (wordByte) that
 // starts at or before i: the first byte from i on that is not one, or
-// len(n). It tests eight bytes at a time (see wordRun8), instead of taking
-// a hard-to-predict branch at each byte.
+// len(n). It tests eight bytes at a time (see wordRun8): the words scan
+// cannot see end in its masks are long (tokens, base64).
 func wordEnd(n []byte, i int) int {
 	for ; i+8 <= len(n); i += 8 {
 		if k := wordRun8(binary.LittleEndian.Uint64(n[i:])); k < 8 {
@@ -288,16 +375,23 @@ func wordEnd(n []byte, i int) int {
 // wordRun8 returns how many of the eight bytes of x (see swar), from the
 // first, are word bytes, exactly as wordByte says.
 func wordRun8(x uint64) int {
+	w, _ := wordLanes(x)
+	return bits.TrailingZeros64(^w&swar.Lanes8) >> 3
+}
+
+// wordLanes marks the lanes of x (see swar) holding a word byte, exactly
+// as wordByte says, and those holding an apostrophe.
+func wordLanes(x uint64) (word, quote uint64) {
 	// Four calls of swar.Range8, written out to share set and the masks:
-	// the calls would cost too much for the compiler to inline wordRun8
-	// into scan. set-c*Lanes1 has the high bit of a lane set where its low
-	// seven bits are c or more, so ge(c)&^ge(d) marks [c, d). The non-ASCII
-	// lanes, all word bytes, are added by x itself.
+	// the calls would cost too much for the compiler to inline wordLanes.
+	// set-c*Lanes1 has the high bit of a lane set where its low seven bits
+	// are c or more, so ge(c)&^ge(d) marks [c, d). The non-ASCII lanes,
+	// all word bytes, are added by x itself.
 	const l1 = swar.Lanes1
 	set := x | swar.Lanes8
-	word := x | (set-'a'*l1)&^(set-('z'+1)*l1) | (set-'0'*l1)&^(set-('9'+1)*l1) |
-		(set-'\''*l1)&^(set-('\''+1)*l1) | (set-'_'*l1)&^(set-('_'+1)*l1)
-	return bits.TrailingZeros64(^word&swar.Lanes8) >> 3
+	quote = (set - '\''*l1) &^ (set - ('\''+1)*l1) &^ x & swar.Lanes8
+	return (x | (set-'a'*l1)&^(set-('z'+1)*l1) | (set-'0'*l1)&^(set-('9'+1)*l1) |
+		quote | (set-'_'*l1)&^(set-('_'+1)*l1)) & swar.Lanes8, quote
 }
 
 // lookup records the word n[start:end] in seg. Quotes around it are not

@@ -120,6 +120,11 @@ func referenceTexts(t testing.TB) []string {
 		"instructionsinstructions instructions1234567 respondrespondrespond what's\nwho's",
 		strings.Repeat("ignore previous instructions! ", 40),
 	)
+	// Words, apostrophes and breaks at every offset around the scan's
+	// 64-byte blocks.
+	for off := 40; off < 140; off++ {
+		texts = append(texts, strings.Repeat("y", off)+". you'll ignore\nprevious instructions? "+strings.Repeat("x", off%70)+" now.")
+	}
 	return texts
 }
 
@@ -163,10 +168,32 @@ func TestWordRun8(t *testing.T) {
 				if got := wordRun8(x); got != want {
 					t.Fatalf("wordRun8(% x) = %d, want %d", b, got, want)
 				}
-				if got, want := hasQuote(x), strings.IndexByte(string(b[:]), '\'') >= 0; got != want {
-					t.Fatalf("hasQuote(% x) = %v, want %v", b, got, want)
+				var want8 uint64
+				for i, c := range b {
+					if c == '\'' {
+						want8 |= 0x80 << (8 * i)
+					}
+				}
+				if _, got := wordLanes(x); got != want8 {
+					t.Fatalf("wordLanes(% x) quotes = %#x, want %#x", b, got, want8)
 				}
 			}
+		}
+	}
+}
+
+// TestMovemask checks movemask against its definition for every set of
+// lanes.
+func TestMovemask(t *testing.T) {
+	for bitsSet := range 256 {
+		var m uint64
+		for p := range 8 {
+			if bitsSet>>p&1 != 0 {
+				m |= 0x80 << (8 * p)
+			}
+		}
+		if got := movemask(m); got != uint64(bitsSet) {
+			t.Fatalf("movemask(%#016x) = %#x, want %#x", m, got, bitsSet)
 		}
 	}
 }
