@@ -151,12 +151,13 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 		return err
 	}
 	var rec *recorder.Recorder
-	record := func(context.Context, gateway.Outcome) {}
+	record := func(_ context.Context, o gateway.Outcome) { logFailures(log, o) }
 	if st != nil {
 		defer st.Close()
 		rec = recorder.New(st, 4096, log)
 		red := decisionlog.NewRedactor([]byte(cfg.DecisionLog.HashKey))
 		record = func(ctx context.Context, o gateway.Outcome) {
+			logFailures(log, o)
 			if err := rec.Record(ctx, outcomeRecord(o, red)); err != nil {
 				log.Error("decision log: record not queued", "id", o.ID, "err", err)
 			}
@@ -309,6 +310,13 @@ func outcomeRecord(o gateway.Outcome, red *decisionlog.Redactor) decisionlog.Rec
 			r.Clauses = append(r.Clauses, f.Clause)
 		}
 	}
+	// A check that failed closed left a check_failed finding; one that
+	// failed open left none, and is recorded here so that the log shows
+	// the request went through unchecked.
+	if o.Decision != nil {
+		r.Findings = appendFailedOpen(r.Findings, o.Decision.Failures, o.Texts, red)
+	}
+	r.Output = appendFailedOpen(r.Output, o.OutputFailures, o.OutputTexts, red)
 	r.ID, r.Time, r.App, r.Model, r.Upstream, r.Stream = o.ID, o.Time.UTC(), o.App, o.Model, o.Upstream, o.Stream
 	r.Action, r.Status, r.Error = string(o.Action), o.Status, o.Error
 	if r.Action == "" {
@@ -317,6 +325,50 @@ func outcomeRecord(o gateway.Outcome, red *decisionlog.Redactor) decisionlog.Rec
 	r.Latencies = decisionlog.Latencies{InputScreen: o.Latencies.Input, Upstream: o.Latencies.Upstream,
 		OutputScreen: o.Latencies.Output, Total: o.Latencies.Total}
 	return r
+}
+
+// appendFailedOpen appends to fs a finding of category check_failed,
+// score 0 and evidence "failed_open", for each failure that let its text
+// through (texts are the messages or answers that Message indexes).
+func appendFailedOpen(fs []decisionlog.Finding, failures []policy.CheckFailure, texts []string, red *decisionlog.Redactor) []decisionlog.Finding {
+	for _, f := range failures {
+		if f.Closed {
+			continue
+		}
+		var text string
+		if f.Message != nil && *f.Message < len(texts) {
+			text = texts[*f.Message]
+		}
+		fs = append(fs, red.Finding(detect.Finding{Detector: f.Detector, Category: policy.CategoryCheckFailed,
+			Message: f.Message, Evidence: "failed_open"}, text))
+	}
+	return fs
+}
+
+// logFailures logs each check that could not run on the request: the
+// detector, the stage, the fail mode and the error (with the stack for a
+// panic), never the text screened.
+func logFailures(log *slog.Logger, o gateway.Outcome) {
+	var input []policy.CheckFailure
+	if o.Decision != nil {
+		input = o.Decision.Failures
+	}
+	for _, stage := range []struct {
+		name string
+		fs   []policy.CheckFailure
+	}{{"input", input}, {"output", o.OutputFailures}} {
+		for _, f := range stage.fs {
+			mode := "open"
+			if f.Closed {
+				mode = "closed"
+			}
+			attrs := []any{"id", o.ID, "app", o.App, "detector", f.Detector, "stage", stage.name, "fail", mode, "err", f.Err}
+			if pe, ok := f.Err.(*policy.PanicError); ok {
+				attrs = append(attrs, "stack", string(pe.Stack))
+			}
+			log.Error("check failed", attrs...)
+		}
+	}
 }
 
 // judgeScreens builds the configured LLM judges, each with its clause's

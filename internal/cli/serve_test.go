@@ -179,6 +179,26 @@ func TestServeJudgeFailModes(t *testing.T) {
 			}
 			cancel()
 			<-done
+			// Either way the log shows the check did not run: a finding
+			// that blocked, or one recording that the request went
+			// through unchecked; an open failure is logged as an error.
+			code, out, errOut := runCLI("logs", "--json", "--db", filepath.Join(dir, "d.db"))
+			if code != 0 {
+				t.Fatalf("logs exited %d: %s", code, errOut)
+			}
+			var rec struct {
+				Findings []struct{ Category, Evidence string }
+			}
+			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rec); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			want := map[string]string{"closed": "judge_unavailable", "open": "failed_open"}[mode]
+			if len(rec.Findings) != 1 || rec.Findings[0].Category != "check_failed" || rec.Findings[0].Evidence != want {
+				t.Errorf("fail %s: record findings %+v, want one check_failed %s", mode, rec.Findings, want)
+			}
+			if mode == "open" && !strings.Contains(stderr.String(), "check failed") {
+				t.Errorf("the failed check was not logged:\n%s", stderr.String())
+			}
 		})
 	}
 }

@@ -17,6 +17,7 @@ package detect
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -55,6 +56,46 @@ type Detector interface {
 	// Detect returns the findings in text, in any order. It must not panic on
 	// any input, including invalid UTF-8.
 	Detect(text string) []Finding
+}
+
+// Kind is one kind of finding a detector reports: its category and the
+// clause it serves.
+type Kind struct {
+	Category string
+	Clause   string
+}
+
+// Declarer is implemented by detectors that say which kinds of findings
+// they report, so that when the check cannot run, the fail mode of the
+// categories it checks applies and the finding that blocks cites their
+// clauses (see policy.Screen).
+type Declarer interface {
+	Kinds() []Kind
+}
+
+// Fallible is implemented by detectors whose check can fail to run (a model
+// that cannot run, a judge that cannot answer): DetectContext returns the
+// error that kept it from deciding, where Detect can only return no
+// findings. ctx bounds the work where the detector waits or works in steps.
+type Fallible interface {
+	DetectContext(ctx context.Context, text string) ([]Finding, error)
+}
+
+// KindsOf returns d's kinds of findings when it declares them (Declarer),
+// else nil.
+func KindsOf(d Detector) []Kind {
+	if k, ok := d.(Declarer); ok {
+		return k.Kinds()
+	}
+	return nil
+}
+
+// Run runs d on text, through DetectContext when d is Fallible.
+func Run(ctx context.Context, d Detector, text string) ([]Finding, error) {
+	if f, ok := d.(Fallible); ok {
+		return f.DetectContext(ctx, text)
+	}
+	return d.Detect(text), nil
 }
 
 // Scorer is implemented by classifiers: Scores returns the score of every

@@ -395,14 +395,20 @@ func (rq *request) screenOutput(text string, off, from, choice int) []detect.Fin
 		return nil
 	}
 	var fs []detect.Finding
+	p := rq.app.policy
 	for _, d := range rq.s.deps.Screens {
-		for _, f := range d.Detect(text) {
+		found, failure := p.Screen(d, text)
+		if failure != nil {
+			failure.Message = &choice
+			rq.out.OutputFailures = append(rq.out.OutputFailures, *failure)
+		}
+		for _, f := range found {
 			f.Start, f.End = f.Start+off, f.End+off
 			if f.End <= from {
 				continue
 			}
 			f.Message = &choice
-			f.Clause = rq.app.policy.Cite(f.Clause)
+			f.Clause = p.Cite(f.Clause)
 			fs = append(fs, f)
 		}
 	}

@@ -103,6 +103,8 @@ func start(t *testing.T, s setup) *env {
 			keyword{"NERVEAGENT", "hazard", "no_information_hazards"},
 			keyword{"sk-live-SECRET123", "secret", "protect_privacy"},
 			keyword{"Paris", "test_city", "protect_privacy"},
+			crasher{"CRASH-HAZARD", "hazard", "no_information_hazards"},
+			crasher{"CRASH-EMAIL", "email", "protect_privacy"},
 		},
 		Injection: injection.New(), RoleSpoof: rolespoof.New(),
 		Record: func(_ context.Context, o gateway.Outcome) { outcomes <- o },

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/modelspec/modelspec/internal/policy"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -17,7 +18,9 @@ type metrics struct {
 	// overloaded counts requests turned away at max_concurrent.
 	overloaded prometheus.Counter
 	findings   *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
+	// failures counts checks that could not run, by fail mode.
+	failures *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
 	// The stage histograms, looked up once rather than per request.
 	input, upstream, output, total prometheus.Observer
 }
@@ -34,12 +37,15 @@ func newMetrics() *metrics {
 		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "modelspec_findings_total", Help: "Detector findings by detector, category and stage (input or output).",
 		}, []string{"detector", "category", "stage"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "modelspec_check_failures_total", Help: "Checks that could not run (an error or a panic), by detector, stage and fail mode (open or closed).",
+		}, []string{"detector", "stage", "fail"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "modelspec_stage_seconds", Help: "Time spent per request stage.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"stage"}),
 	}
-	m.reg.MustRegister(m.requests, m.overloaded, m.findings, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.requests, m.overloaded, m.findings, m.failures, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.input, m.upstream = m.latency.WithLabelValues("input"), m.latency.WithLabelValues("upstream")
 	m.output, m.total = m.latency.WithLabelValues("output"), m.latency.WithLabelValues("total")
 	return m
@@ -55,12 +61,24 @@ func (m *metrics) observe(o Outcome) {
 		for _, f := range o.Decision.Findings {
 			m.findings.WithLabelValues(f.Detector, f.Category, "input").Inc()
 		}
+		m.countFailures(o.Decision.Failures, "input")
 	}
 	for _, f := range o.Output {
 		m.findings.WithLabelValues(f.Detector, f.Category, "output").Inc()
 	}
+	m.countFailures(o.OutputFailures, "output")
 	m.input.Observe(o.Latencies.Input.Seconds())
 	m.upstream.Observe(o.Latencies.Upstream.Seconds())
 	m.output.Observe(o.Latencies.Output.Seconds())
 	m.total.Observe(o.Latencies.Total.Seconds())
+}
+
+func (m *metrics) countFailures(fs []policy.CheckFailure, stage string) {
+	for _, f := range fs {
+		mode := "open"
+		if f.Closed {
+			mode = "closed"
+		}
+		m.failures.WithLabelValues(f.Detector, stage, mode).Inc()
+	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"sync"
 
 	"github.com/modelspec/modelspec/internal/detect"
@@ -43,7 +44,7 @@ func newScreenCache() *screenCache { return &screenCache{texts: map[string]*scre
 
 // detect returns screen i's findings on text, screening it on the first
 // call. The findings are shared: callers copy them (policy.Decide does).
-func (c *screenCache) detect(i, n int, d detect.Detector, text string) []detect.Finding {
+func (c *screenCache) detect(ctx context.Context, i, n int, d detect.Detector, text string) ([]detect.Finding, error) {
 	c.mu.RLock()
 	e := c.texts[text]
 	c.mu.RUnlock()
@@ -63,9 +64,15 @@ func (c *screenCache) detect(i, n int, d detect.Detector, text string) []detect.
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.done[i] {
-		e.findings[i], e.done[i] = d.Detect(text), true
+		// A check that failed is not cached: the next request tries it
+		// again.
+		fs, err := detect.Run(ctx, d, text)
+		if err != nil {
+			return nil, err
+		}
+		e.findings[i], e.done[i] = fs, true
 	}
-	return e.findings[i]
+	return e.findings[i], nil
 }
 
 // cachedScreen is a content screen that answers from the app's cache for
@@ -81,15 +88,24 @@ var _ detect.Detector = (*cachedScreen)(nil)
 
 func (c *cachedScreen) ID() string { return c.det.ID() }
 
-func (c *cachedScreen) Detect(text string) []detect.Finding {
+// Kinds and DetectContext pass the screen's own on, so that the decision
+// core applies its fail mode (policy.Screen).
+func (c *cachedScreen) Kinds() []detect.Kind { return detect.KindsOf(c.det) }
+
+func (c *cachedScreen) DetectContext(ctx context.Context, text string) ([]detect.Finding, error) {
 	for _, t := range c.texts {
 		// The decision core passes the message's own string: a match is
 		// found at once, and a miss on length alone.
 		if text == t {
-			return c.cache.detect(c.i, c.n, c.det, text)
+			return c.cache.detect(ctx, c.i, c.n, c.det, text)
 		}
 	}
-	return c.det.Detect(text)
+	return detect.Run(ctx, c.det, text)
+}
+
+func (c *cachedScreen) Detect(text string) []detect.Finding {
+	fs, _ := c.DetectContext(context.Background(), text)
+	return fs
 }
 
 // inputScreens returns the input screens for a conversation: the content

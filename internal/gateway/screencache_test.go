@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"sync"
@@ -94,7 +95,7 @@ func TestScreenCacheBounded(t *testing.T) {
 	screen := &countingScreen{word: "x", seen: map[string]int{}}
 	text := strings.Repeat("a", cacheMaxBytes/4+1)
 	for i := range 5 {
-		c.detect(0, 1, screen, text+string(rune('a'+i)))
+		c.detect(context.Background(), 0, 1, screen, text+string(rune('a'+i)))
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -30,20 +30,23 @@ import (
 // decision log. It carries the message texts so that the recorder can
 // hash the findings' content; a recorder must never store them.
 type Outcome struct {
-	ID          string
-	Time        time.Time
-	App         string
-	Model       string
-	Upstream    string
-	Stream      bool
-	Decision    *policy.Decision
-	Output      []detect.Finding // findings in the answer, Message = choice index
-	Action      policy.Action
-	Status      int
-	Error       string
-	Latencies   Latencies
-	Texts       []string // message texts, for hashing only
-	OutputTexts []string // choice texts, for hashing only
+	ID       string
+	Time     time.Time
+	App      string
+	Model    string
+	Upstream string
+	Stream   bool
+	Decision *policy.Decision
+	Output   []detect.Finding // findings in the answer, Message = choice index
+	// OutputFailures are the output checks that could not run, Message =
+	// choice index (the input's are Decision.Failures).
+	OutputFailures []policy.CheckFailure
+	Action         policy.Action
+	Status         int
+	Error          string
+	Latencies      Latencies
+	Texts          []string // message texts, for hashing only
+	OutputTexts    []string // choice texts, for hashing only
 }
 
 // Latencies are the time spent in each stage of a request.

@@ -156,18 +156,27 @@ var _ detect.Detector = (*tracedScreen)(nil)
 
 func (s *tracedScreen) ID() string { return s.det.ID() }
 
-func (s *tracedScreen) Detect(text string) []detect.Finding {
+// Kinds and DetectContext pass the screen's own on, so that the decision
+// core applies its fail mode (policy.Screen).
+func (s *tracedScreen) Kinds() []detect.Kind { return detect.KindsOf(s.det) }
+
+func (s *tracedScreen) DetectContext(ctx context.Context, text string) ([]detect.Finding, error) {
 	t := s.t
 	if s.first || t.span == nil {
 		t.end()
 		_, t.span = t.tracer.Start(t.ctx, spanInputScreen, trace.WithAttributes(attrBytes.Int(len(text))))
 		t.findings = 0
 	}
-	fs := s.det.Detect(text)
+	fs, err := detect.Run(ctx, s.det, text)
 	t.findings += len(fs)
 	if s.last {
 		t.end()
 	}
+	return fs, err
+}
+
+func (s *tracedScreen) Detect(text string) []detect.Finding {
+	fs, _ := s.DetectContext(context.Background(), text)
 	return fs
 }
 

@@ -218,6 +218,11 @@ func New(cfg Config) *Detector {
 // ID returns "detect.judge." + the clause id.
 func (d *Detector) ID() string { return IDPrefix + d.cfg.Clause.ID }
 
+// Kinds returns the one kind of finding it reports.
+func (d *Detector) Kinds() []detect.Kind {
+	return []detect.Kind{{Category: Category, Clause: d.cfg.Clause.ID}}
+}
+
 // Stats counts a detector's calls.
 type Stats struct {
 	Calls    int64 // Judge calls (Detect and DetectContext included)
@@ -319,6 +324,8 @@ type failClosed struct {
 }
 
 func (f failClosed) ID() string { return f.d.ID() }
+
+func (f failClosed) Kinds() []detect.Kind { return f.d.Kinds() }
 
 func (f failClosed) Detect(text string) []detect.Finding {
 	fs, err := f.d.DetectContext(context.Background(), text)

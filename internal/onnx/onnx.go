@@ -389,6 +389,11 @@ func readConfig(path string) (labels []string, multi bool, err error) {
 // ID returns IDPrefix + Config.Name.
 func (d *Detector) ID() string { return d.id }
 
+// Kinds returns the one kind of finding it reports.
+func (d *Detector) Kinds() []detect.Kind {
+	return []detect.Kind{{Category: d.cfg.Category, Clause: d.cfg.Clause}}
+}
+
 // Labels returns the model's labels, by id.
 func (d *Detector) Labels() []string { return slices.Clone(d.labels) }
 

@@ -105,6 +105,8 @@ type Decision struct {
 	Policy      []Clause         `json:"policy"`
 	Action      Action           `json:"action"`
 	Citations   []string         `json:"citations"`
+	// Failures are the checks that could not run (see Policy.Screen).
+	Failures []CheckFailure `json:"check_failures,omitempty"`
 }
 
 // Authority returns the authority of a message with the given role.
@@ -204,7 +206,12 @@ func (d *Decision) screen(p *Policy, det detect.Detector, text string, off, msg 
 	if det == nil || text == "" {
 		return
 	}
-	for _, f := range det.Detect(text) {
+	fs, failure := p.Screen(det, text)
+	if failure != nil {
+		failure.Message = &msg
+		d.Failures = append(d.Failures, *failure)
+	}
+	for _, f := range fs {
 		f.Start += off
 		f.End += off
 		f.Message = &msg

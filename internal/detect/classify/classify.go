@@ -101,6 +101,16 @@ func New() *Detector { return &Detector{MinScore: DefaultMinScore} }
 // ID returns "detect.classify".
 func (*Detector) ID() string { return ID }
 
+// Kinds returns the model's categories and the clauses they serve.
+func (d *Detector) Kinds() []detect.Kind {
+	cs := d.model().Header.Categories
+	out := make([]detect.Kind, len(cs))
+	for i, c := range cs {
+		out[i] = detect.Kind{Category: c.Name, Clause: c.Clause}
+	}
+	return out
+}
+
 func (d *Detector) model() *Model {
 	if d.Model != nil {
 		return d.Model

@@ -98,6 +98,9 @@ func New(ix *Index) *Detector {
 // ID returns "detect.copyright".
 func (*Detector) ID() string { return ID }
 
+// Kinds returns the one kind of finding it reports.
+func (*Detector) Kinds() []detect.Kind { return []detect.Kind{{Category: Category, Clause: Clause}} }
+
 // Index returns the index the detector screens against.
 func (d *Detector) Index() *Index { return d.index }
 

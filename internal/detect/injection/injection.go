@@ -70,6 +70,9 @@ func New() *Detector { return &Detector{MinScore: DefaultMinScore} }
 // ID returns "detect.injection".
 func (*Detector) ID() string { return ID }
 
+// Kinds returns the one kind of finding it reports.
+func (*Detector) Kinds() []detect.Kind { return []detect.Kind{{Category: Category, Clause: Clause}} }
+
 // state is the scratch space of one Detect call, pooled.
 type state struct {
 	rs   *ruleSet

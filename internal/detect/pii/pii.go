@@ -68,6 +68,20 @@ func All() []detect.Detector {
 	}
 }
 
+// kindsOf is the Kinds of the detector of category c: every PII detector
+// reports one category, serving Clause.
+func kindsOf(c string) []detect.Kind { return []detect.Kind{{Category: c, Clause: Clause}} }
+
+func (*Email) Kinds() []detect.Kind   { return kindsOf(CatEmail) }
+func (*Phone) Kinds() []detect.Kind   { return kindsOf(CatPhone) }
+func (*Card) Kinds() []detect.Kind    { return kindsOf(CatCard) }
+func (*SSN) Kinds() []detect.Kind     { return kindsOf(CatSSN) }
+func (*IBAN) Kinds() []detect.Kind    { return kindsOf(CatIBAN) }
+func (*IP) Kinds() []detect.Kind      { return kindsOf(CatIP) }
+func (*Address) Kinds() []detect.Kind { return kindsOf(CatAddress) }
+func (*DOB) Kinds() []detect.Kind     { return kindsOf(CatDOB) }
+func (*Person) Kinds() []detect.Kind  { return kindsOf(CatPerson) }
+
 // emitter collects the findings of one detector call.
 type emitter struct {
 	id, category string

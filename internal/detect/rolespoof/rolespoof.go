@@ -57,6 +57,9 @@ func New() *Detector { return &Detector{MinScore: DefaultMinScore} }
 // ID returns "detect.role_spoof".
 func (*Detector) ID() string { return ID }
 
+// Kinds returns the one kind of finding it reports.
+func (*Detector) Kinds() []detect.Kind { return []detect.Kind{{Category: Category, Clause: Clause}} }
+
 var pool = sync.Pool{New: func() any { return new(textnorm.Text) }}
 
 // hit is a finding in folded text.

@@ -94,6 +94,9 @@ func Parse(config []byte) (*Detector, error) {
 // ID returns "detect.secrets".
 func (*Detector) ID() string { return ID }
 
+// Kinds returns the one kind of finding it reports.
+func (*Detector) Kinds() []detect.Kind { return []detect.Kind{{Category: Category, Clause: Clause}} }
+
 func (d *Detector) set() *ruleSet {
 	if d.rules != nil {
 		return d.rules
