@@ -345,10 +345,13 @@ func appendFailedOpen(fs []decisionlog.Finding, failures []policy.CheckFailure, 
 	return fs
 }
 
-// logFailures logs each check that could not run on the request: the
-// detector, the stage, the fail mode and the error (with the stack for a
-// panic), never the text screened.
+// logFailures logs each check that could not run on the request (the
+// detector, the stage, the fail mode and the error, with the stack for a
+// panic) and a panic of the gateway itself, never the text screened.
 func logFailures(log *slog.Logger, o gateway.Outcome) {
+	if o.Fault != nil {
+		log.Error("request failed", "id", o.ID, "app", o.App, "err", o.Fault, "stack", string(o.Fault.Stack))
+	}
 	var input []policy.CheckFailure
 	if o.Decision != nil {
 		input = o.Decision.Failures

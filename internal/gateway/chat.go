@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +37,8 @@ type request struct {
 	start   time.Time
 	texts   []string
 	inputAt time.Time
-	body    []byte // the client's request body
+	body    []byte     // the client's request body
+	sse     *sseWriter // the stream to the client, once one is begun
 	// span is the request's span and upSpan the upstream stage's; nil
 	// when tracing is off (trace.go).
 	span, upSpan trace.Span
@@ -55,6 +57,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	r, rq.span = s.startRequest(r, "/v1/chat/completions")
 	rq.ctx = r.Context()
 	defer rq.finish(w, r.Context())
+	defer rq.recoverPanic(w)
 
 	_, sp := rq.stage(r.Context(), spanAuth)
 	a, ok := s.authenticate(r)
@@ -460,13 +463,34 @@ func (rq *request) refuse(w http.ResponseWriter, req *openai.ChatRequest, clause
 			Usage:   &openai.Usage{}})
 		return
 	}
-	sse := newSSEWriter(w)
+	sse := rq.newSSE(w)
 	role, finish := openai.RoleAssistant, openai.FinishContentFilter
 	sse.chunk(openai.ChatCompletionChunk{ID: id, Object: openai.ObjectChatCompletionChunk, Created: created, Model: req.Model,
 		Choices: []openai.ChunkChoice{{Index: 0, Delta: openai.Delta{Role: role, Content: &text}}}})
 	sse.chunk(openai.ChatCompletionChunk{ID: id, Object: openai.ObjectChatCompletionChunk, Created: created, Model: req.Model,
 		Choices: []openai.ChunkChoice{{Index: 0, FinishReason: &finish}}})
 	sse.done()
+}
+
+// recoverPanic turns a panic in the handling of the request (a bug) into
+// an answer in OpenAI's shape, a 500 or, once a stream to the client has
+// begun, an error event ending it, and into an outcome that records it
+// (Fault, with the stack), where net/http would drop the connection and
+// nothing would be recorded. Screens that panic are handled before this,
+// by their fail mode (policy.Screen).
+func (rq *request) recoverPanic(w http.ResponseWriter) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	rq.out.Fault = &policy.PanicError{Where: "the gateway", Value: v, Stack: debug.Stack()}
+	const msg, code = "the gateway failed on this request; it was recorded", "internal_error"
+	rq.out.Status, rq.out.Error = http.StatusInternalServerError, code
+	if rq.sse != nil && rq.sse.started {
+		rq.sse.errorEvent(http.StatusInternalServerError, msg, code)
+		return
+	}
+	fail(w, http.StatusInternalServerError, msg, code)
 }
 
 // fail answers with an error and records its code (never the message,

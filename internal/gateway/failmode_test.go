@@ -2,10 +2,13 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/modelspec/modelspec/internal/detect"
@@ -80,4 +83,83 @@ func TestCheckFailModes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// panicAfter is an upstream body that panics once n bytes have been read.
+type panicAfter struct {
+	body io.ReadCloser
+	n    int
+}
+
+func (p *panicAfter) Read(b []byte) (int, error) {
+	if p.n <= 0 {
+		var m map[string]int
+		m["x"]++ // assignment to a nil map
+	}
+	b = b[:min(len(b), p.n)]
+	k, err := p.body.Read(b)
+	p.n -= k
+	return k, err
+}
+
+func (p *panicAfter) Close() error { return p.body.Close() }
+
+// TestHandlerPanic checks that a panic in the handling of a request (a
+// bug; here in the upstream transport, or while relaying a stream) reaches
+// the client as an OpenAI-shaped error, a 500 or an error event ending the
+// stream, and is recorded with its stack, where net/http would drop the
+// connection and nothing would be recorded.
+func TestHandlerPanic(t *testing.T) {
+	t.Run("before the answer", func(t *testing.T) {
+		e := start(t, setup{reply: fakeupstream.Fixed("ok"), transport: func(http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(*http.Request) (*http.Response, error) { panic("transport bug") })
+		}})
+		c := e.client(appKey)
+		_, err := c.Chat.Completions.New(context.Background(), userParams("hello"))
+		var apiErr *oai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusInternalServerError || apiErr.Code != "internal_error" {
+			t.Fatalf("err = %v, want a 500 internal_error", err)
+		}
+		o := e.outcome(t)
+		if o.Status != http.StatusInternalServerError || o.Error != "internal_error" || o.Fault == nil || len(o.Fault.Stack) == 0 {
+			t.Errorf("outcome status %d error %q fault %v", o.Status, o.Error, o.Fault)
+		}
+		if strings.Contains(o.Fault.Error(), "transport bug") {
+			t.Errorf("the fault quotes the panic's value: %q", o.Fault.Error())
+		}
+	})
+	t.Run("mid-stream", func(t *testing.T) {
+		e := start(t, setup{reply: fakeupstream.Fixed(strings.Repeat("a long answer ", 40)), header: http.Header{fakeupstream.HeaderChunks: {"20"}},
+			transport: func(rt http.RoundTripper) http.RoundTripper {
+				return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					resp, err := rt.RoundTrip(r)
+					if err == nil {
+						resp.Body = &panicAfter{body: resp.Body, n: 600}
+					}
+					return resp, err
+				})
+			}})
+		c := e.client(appKey)
+		stream := c.Chat.Completions.NewStreaming(context.Background(), userParams("hello"))
+		var got strings.Builder
+		for stream.Next() {
+			for _, ch := range stream.Current().Choices {
+				got.WriteString(ch.Delta.Content)
+			}
+		}
+		if stream.Err() == nil || !strings.Contains(stream.Err().Error(), "internal_error") {
+			t.Errorf("stream ended with %v, want the error event", stream.Err())
+		}
+		if got.Len() == 0 {
+			t.Error("the stream failed before any text: the panic did not come mid-stream")
+		}
+		if o := e.outcome(t); o.Fault == nil || o.Error != "internal_error" {
+			t.Errorf("outcome error %q fault %v", o.Error, o.Fault)
+		}
+	})
 }

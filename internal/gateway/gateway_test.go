@@ -62,6 +62,8 @@ type setup struct {
 	cfg      func(*config.Config)
 	noApps   bool
 	fallback bool
+	// transport, when set, wraps the client's transport to the upstream.
+	transport func(http.RoundTripper) http.RoundTripper
 }
 
 func start(t *testing.T, s setup) *env {
@@ -94,6 +96,10 @@ func start(t *testing.T, s setup) *env {
 		}
 		policies["acme"] = dev
 	}
+	var transport http.RoundTripper = onlyHost{host: strings.TrimPrefix(up.HTTP.URL, "http://"), header: s.header}
+	if s.transport != nil {
+		transport = s.transport(transport)
+	}
 	outcomes := make(chan gateway.Outcome, 16)
 	n := 0
 	var mu sync.Mutex
@@ -114,7 +120,7 @@ func start(t *testing.T, s setup) *env {
 			n++
 			return "dec-" + string(rune('0'+n))
 		},
-		Client: &http.Client{Transport: onlyHost{host: strings.TrimPrefix(up.HTTP.URL, "http://"), header: s.header}},
+		Client: &http.Client{Transport: transport},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -41,12 +41,15 @@ type Outcome struct {
 	// OutputFailures are the output checks that could not run, Message =
 	// choice index (the input's are Decision.Failures).
 	OutputFailures []policy.CheckFailure
-	Action         policy.Action
-	Status         int
-	Error          string
-	Latencies      Latencies
-	Texts          []string // message texts, for hashing only
-	OutputTexts    []string // choice texts, for hashing only
+	// Fault is a panic in the handling of the request (a bug), with its
+	// stack; the client got a 500 or a stream's error event.
+	Fault       *policy.PanicError
+	Action      policy.Action
+	Status      int
+	Error       string
+	Latencies   Latencies
+	Texts       []string // message texts, for hashing only
+	OutputTexts []string // choice texts, for hashing only
 }
 
 // Latencies are the time spent in each stage of a request.

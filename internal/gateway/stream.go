@@ -27,8 +27,11 @@ type sseWriter struct {
 	err     error
 }
 
-func newSSEWriter(w http.ResponseWriter) *sseWriter {
-	return &sseWriter{w: w, rc: http.NewResponseController(w)}
+// newSSE returns the request's stream to the client, kept in rq so that
+// recoverPanic can end it.
+func (rq *request) newSSE(w http.ResponseWriter) *sseWriter {
+	rq.sse = &sseWriter{w: w, rc: http.NewResponseController(w)}
+	return rq.sse
 }
 
 func (s *sseWriter) start() {
@@ -153,7 +156,7 @@ func (w *window) pending() (text string, off int) {
 // window. A block mid-stream ends the stream with an error event and no
 // [DONE]; a broken upstream stream ends it the same way.
 func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *redactions) {
-	sse := newSSEWriter(w)
+	sse := rq.newSSE(w)
 	hold := rq.s.cfg.Stream.Window
 	if rq.s.cfg.Stream.Mode == "passthrough" || rq.s.cfg.Passthrough {
 		hold = 0

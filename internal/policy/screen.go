@@ -38,20 +38,21 @@ type CheckFailure struct {
 	Err   error  `json:"-"`
 }
 
-// PanicError is the error of a detector that panicked. Its message holds
-// the panic's runtime error or the type of its value, never the value
-// itself, which could quote the text screened.
+// PanicError is the error of a detector (or of the gateway's handling of
+// a request) that panicked: a bug. Its message holds the panic's runtime
+// error or the type of its value, never the value itself, which could
+// quote the text screened; Stack is where it happened, for the log.
 type PanicError struct {
-	Detector string
-	Value    any
-	Stack    []byte
+	Where string // a detector's id, or what else panicked
+	Value any
+	Stack []byte
 }
 
 func (e *PanicError) Error() string {
 	if re, ok := e.Value.(runtime.Error); ok {
-		return fmt.Sprintf("%s panicked: %v", e.Detector, re)
+		return fmt.Sprintf("%s panicked: %v", e.Where, re)
 	}
-	return fmt.Sprintf("%s panicked with a %T", e.Detector, e.Value)
+	return fmt.Sprintf("%s panicked with a %T", e.Where, e.Value)
 }
 
 // Screen runs the check d on text under the policy. A check that fails to
@@ -64,7 +65,7 @@ func (e *PanicError) Error() string {
 func (p *Policy) Screen(d detect.Detector, text string) (fs []detect.Finding, failure *CheckFailure) {
 	defer func() {
 		if v := recover(); v != nil {
-			fs, failure = p.failed(d, text, &PanicError{Detector: d.ID(), Value: v, Stack: debug.Stack()})
+			fs, failure = p.failed(d, text, &PanicError{Where: d.ID(), Value: v, Stack: debug.Stack()})
 		}
 	}()
 	fs, err := detect.Run(context.Background(), d, text)

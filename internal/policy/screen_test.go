@@ -103,7 +103,7 @@ func TestScreenFailModes(t *testing.T) {
 // TestPanicErrorMessage checks that a panic's value never reaches the
 // error's message (it could quote the text), while a runtime error does.
 func TestPanicErrorMessage(t *testing.T) {
-	e := &policy.PanicError{Detector: "detect.x", Value: "secret text"}
+	e := &policy.PanicError{Where: "detect.x", Value: "secret text"}
 	if strings.Contains(e.Error(), "secret") || !strings.Contains(e.Error(), "detect.x") {
 		t.Errorf("%q", e.Error())
 	}
@@ -113,7 +113,7 @@ func TestPanicErrorMessage(t *testing.T) {
 		var s []int
 		_ = s[3]
 	}()
-	e = &policy.PanicError{Detector: "detect.x", Value: re}
+	e = &policy.PanicError{Where: "detect.x", Value: re}
 	if !strings.Contains(e.Error(), "index out of range") {
 		t.Errorf("%q", e.Error())
 	}
