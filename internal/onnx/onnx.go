@@ -449,7 +449,7 @@ func (d *Detector) DetectContext(ctx context.Context, text string) ([]detect.Fin
 			Detector: d.id,
 			Clause:   d.cfg.Clause,
 			Category: d.cfg.Category,
-			Score:    best,
+			Score:    detect.RoundScore(best),
 			Start:    w.Start,
 			End:      w.End,
 			Evidence: label,

@@ -135,7 +135,7 @@ func (d *Detector) Detect(text string) []detect.Finding {
 			Detector: ID,
 			Clause:   s.Clause,
 			Category: s.Category,
-			Score:    s.Score,
+			Score:    detect.RoundScore(s.Score),
 			Start:    s.Start,
 			End:      s.End,
 			Evidence: "model:" + m.Version(),
