@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/cbrne"
 	"github.com/modelspec/modelspec/internal/detect/classify"
 	"github.com/modelspec/modelspec/internal/detect/copyright"
 	"github.com/modelspec/modelspec/internal/detect/injection"
@@ -40,7 +41,7 @@ type Options struct {
 func Content(opts Options) ([]detect.Detector, error) {
 	var ds []detect.Detector
 	ds = append(ds, pii.All()...)
-	ds = append(ds, secrets.New(), classify.New())
+	ds = append(ds, secrets.New(), classify.New(), cbrne.New())
 	if len(opts.Protected) > 0 {
 		ds = append(ds, copyright.New(copyright.Build(opts.Protected)))
 	}

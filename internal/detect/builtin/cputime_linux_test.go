@@ -104,10 +104,10 @@ func bestThread(reps int, f func()) time.Duration {
 }
 
 // TestSpeedShares measures, on all real text, what each deterministic
-// detector adds to the twelve run one after another on every message (the
-// twelve's time less that of the eleven others) beside its time alone.
-// Where the two differ, running between the others costs it, or them,
-// cache misses: the figure to lower for the twelve together.
+// detector adds to the whole set run one after another on every message
+// (the set's time less that of the others) beside its time alone. Where
+// the two differ, running between the others costs it, or them, cache
+// misses: the figure to lower for the set together.
 //
 //	MODELSPEC_CPUTIME=shares go test ./internal/detect/builtin -run TestSpeedShares -v
 func TestSpeedShares(t *testing.T) {
@@ -137,12 +137,12 @@ func TestSpeedShares(t *testing.T) {
 	best, sum := 1e9, 0.0
 	for i, d := range ds {
 		alone := perByte(ds[i : i+1])
-		// The twelve measured again beside each eleven, so that a change
-		// in the machine's load between the two shows less.
+		// The set measured again beside the others each time, so that a
+		// change in the machine's load between the two shows less.
 		all := perByte(ds)
 		others := perByte(append(slices.Clone(ds[:i]), ds[i+1:]...))
 		best, sum = min(best, all), sum+alone
-		t.Logf("%-20s alone %.2f ns/byte, in the twelve %.2f (the twelve %.2f)", d.ID(), alone, all-others, all)
+		t.Logf("%-20s alone %.2f ns/byte, in the set %.2f (the set %.2f)", d.ID(), alone, all-others, all)
 	}
-	t.Logf("the twelve %.2f ns/byte (%.0f MB/s), their times alone summed %.2f", best, 1e3/best, sum)
+	t.Logf("the %d together %.2f ns/byte (%.0f MB/s), their times alone summed %.2f", len(ds), best, 1e3/best, sum)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/modelspec/modelspec/internal/detect"
+	"github.com/modelspec/modelspec/internal/detect/cbrne"
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
 	"github.com/modelspec/modelspec/internal/detect/injection"
 	"github.com/modelspec/modelspec/internal/detect/pii"
@@ -28,7 +29,7 @@ import (
 func deterministic() []detect.Detector {
 	ds := []detect.Detector{injection.New(), rolespoof.New()}
 	ds = append(ds, pii.All()...)
-	return append(ds, secrets.New())
+	return append(ds, secrets.New(), cbrne.New())
 }
 
 // corpus is a list of messages, each screened by its own Detect call.
