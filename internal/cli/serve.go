@@ -408,7 +408,7 @@ func onnxScreens(cfgs []config.Classifier, base string, s *spec.Spec, log *slog.
 			dir = filepath.Join(base, dir)
 		}
 		d, err := onnx.New(onnx.Config{Dir: dir, ModelFile: c.ModelFile, Name: c.Name, Clause: c.Clause, Category: c.Category,
-			Flag: c.Flag, MinScore: c.MinScore, OnError: func(err error) { log.Warn("classifier failed", "name", c.Name, "err", err) }})
+			Flag: c.Flag, MinScore: c.MinScore, Timeout: time.Duration(c.Timeout), OnError: func(err error) { log.Warn("classifier failed", "name", c.Name, "err", err) }})
 		if err != nil {
 			for _, o := range out {
 				o.Close()

@@ -233,6 +233,9 @@ type Classifier struct {
 	Category string   `yaml:"category" json:"category,omitempty"`
 	Flag     []string `yaml:"flag" json:"flag,omitempty"`
 	MinScore float64  `yaml:"min_score" json:"min_score,omitempty"`
+	// Timeout bounds the classification of one message (none when 0);
+	// past it the check has failed and its category's fail mode applies.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
 }
 
 // RateLimit is a token bucket per key.
@@ -500,6 +503,9 @@ func (c *Config) resolve(name string, env func(string) (string, bool)) error {
 	for i, c := range c.Classifiers {
 		if c.Dir == "" || c.Name == "" || c.Clause == "" {
 			bad("classifiers[%d]: dir, name and clause are required", i)
+		}
+		if c.Timeout < 0 {
+			bad("classifiers[%d].timeout: want a positive duration, such as 2s, or none", i)
 		}
 	}
 	keys := map[string]bool{}

@@ -36,6 +36,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -101,6 +102,11 @@ type Config struct {
 	WindowBytes int
 	// MaxBytes is the most bytes of a text screened (DefaultMaxBytes when 0).
 	MaxBytes int
+	// Timeout bounds one text's classification (none when 0): past it,
+	// checked between batches, DetectContext returns
+	// context.DeadlineExceeded, and the gateway applies the check's fail
+	// mode.
+	Timeout time.Duration
 	// OnError, when set, is called with each error that Detect or Scores
 	// swallows.
 	OnError func(error)
@@ -430,6 +436,11 @@ func (d *Detector) Detect(text string) []detect.Finding {
 // DetectContext is Detect returning the error of a failed call; ctx is
 // checked between batches.
 func (d *Detector) DetectContext(ctx context.Context, text string) ([]detect.Finding, error) {
+	if d.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.cfg.Timeout)
+		defer cancel()
+	}
 	ws, err := d.Classify(ctx, text)
 	if err != nil {
 		return nil, err

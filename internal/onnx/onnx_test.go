@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelspec/modelspec/internal/detect"
 	"github.com/modelspec/modelspec/internal/detect/detecttest"
@@ -370,4 +371,23 @@ func FuzzDetect(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestTimeout checks that Timeout bounds a classification: past it,
+// checked between batches, DetectContext fails with the deadline (and the
+// gateway applies the check's fail mode); without one the same text is
+// classified.
+func TestTimeout(t *testing.T) {
+	text := strings.Repeat("a bomb in the hall. ", 4000) // many batches of windows
+	for _, timeout := range []time.Duration{time.Nanosecond, 0} {
+		d, err := New(Config{Dir: tinyDir(t), Name: "tiny_timeout", Clause: "c", Timeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = d.DetectContext(context.Background(), text)
+		d.Close()
+		if timeout > 0 && !errors.Is(err, context.DeadlineExceeded) || timeout == 0 && err != nil {
+			t.Errorf("timeout %v: %v", timeout, err)
+		}
+	}
 }
