@@ -33,7 +33,8 @@ type CheckFailure struct {
 	Message *int `json:"message,omitempty"`
 	// Closed is true when the failure blocked (a check_failed finding).
 	Closed bool `json:"closed"`
-	// Error is Err's message, which never quotes the text.
+	// Error is Err's message; a panic's never holds the panic's value
+	// (see PanicError).
 	Error string `json:"error"`
 	Err   error  `json:"-"`
 }
