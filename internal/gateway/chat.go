@@ -401,7 +401,9 @@ func (rq *request) screenOutput(text string, off, from, choice int) []detect.Fin
 	p := rq.app.policy
 	for _, d := range rq.s.deps.Screens {
 		found, failure := p.Screen(d, text)
-		if failure != nil {
+		if failure != nil && !rq.failedBefore(failure.Detector, choice) {
+			// A stream screens each window: a check that fails on every
+			// one is recorded once per answer.
 			failure.Message = &choice
 			rq.out.OutputFailures = append(rq.out.OutputFailures, *failure)
 		}
@@ -417,6 +419,14 @@ func (rq *request) screenOutput(text string, off, from, choice int) []detect.Fin
 	}
 	rq.out.Output = append(rq.out.Output, fs...)
 	return fs
+}
+
+// failedBefore reports whether the check det has failed already on
+// choice's answer.
+func (rq *request) failedBefore(det string, choice int) bool {
+	return slices.ContainsFunc(rq.out.OutputFailures, func(f policy.CheckFailure) bool {
+		return f.Detector == det && *f.Message == choice
+	})
 }
 
 func blockedClauses(p *policy.Policy, fs []detect.Finding) []string {

@@ -163,3 +163,25 @@ func TestHandlerPanic(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckFailureOncePerStream checks that a check failing on every
+// window of a streamed answer is recorded once, not once per window, and
+// that the stream goes on when it fails open.
+func TestCheckFailureOncePerStream(t *testing.T) {
+	reply := strings.Repeat("CRASH-EMAIL and more words ", 30)
+	e := start(t, setup{reply: fakeupstream.Fixed(reply), header: http.Header{fakeupstream.HeaderChunks: {"30"}}})
+	c := e.client(appKey)
+	stream := c.Chat.Completions.NewStreaming(context.Background(), userParams("hello"))
+	var got strings.Builder
+	for stream.Next() {
+		for _, ch := range stream.Current().Choices {
+			got.WriteString(ch.Delta.Content)
+		}
+	}
+	if err := stream.Err(); err != nil || got.String() != reply {
+		t.Fatalf("stream err %v, %d of %d bytes", err, got.Len(), len(reply))
+	}
+	if o := e.outcome(t); len(o.OutputFailures) != 1 || o.OutputFailures[0].Closed {
+		t.Errorf("output failures %+v, want one, open", o.OutputFailures)
+	}
+}
