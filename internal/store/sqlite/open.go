@@ -60,7 +60,7 @@ func openConn(ctx context.Context, path string, opts Options, sync string, t tra
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if err := checkWAL(ctx, w, path); err != nil {
+	if err := retryBusy(ctx, opts.BusyTimeout, func() error { return checkWAL(ctx, w, path) }); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -77,6 +77,31 @@ func openConn(ctx context.Context, path string, opts Options, sync string, t tra
 	r.SetMaxIdleConns(opts.Readers)
 	return &conn{path: path, w: w, r: r}, nil
 }
+
+// retryBusy runs fn until it succeeds, fails other than with SQLITE_BUSY,
+// or timeout passes. Connecting to a file that another connection is
+// creating at the same moment (another process, or another store in this
+// one) can get SQLITE_BUSY from the journal_mode pragma at once, without
+// the wait busy_timeout gives every other statement (TestConcurrentOpen).
+func retryBusy(ctx context.Context, timeout time.Duration, fn func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		var se interface{ Code() int }
+		if err == nil || !errors.As(err, &se) || se.Code()&0xFF != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code (the low byte of an
+// extended one).
+const sqliteBusy = 5
 
 // checkWAL makes sure the pragmas took: a file system without shared
 // memory support would silently leave the journal in another mode.
