@@ -78,6 +78,9 @@ type Filter struct {
 	App    string
 	Action string
 	Clause string    // records that cite this clause id
+	// Category selects records with a finding of this category, in the
+	// input or the output ("check_failed": the checks that could not run).
+	Category string
 	Since  time.Time // Time >= Since
 	Until  time.Time // Time < Until
 	// Limit is the page size: 0 means DefaultLimit; larger than MaxLimit
@@ -184,7 +187,7 @@ func clean(s string) string {
 
 // Query is a Filter made ready for a backend by PrepareFilter.
 type Query struct {
-	App, Action, Clause string // "" matches every record
+	App, Action, Clause, Category string // "" matches every record
 	// Since and Until are in Unix microseconds, rounded up so that
 	// comparing stored microseconds with them gives the same answer as
 	// comparing the exact times: a record matches when
@@ -200,7 +203,7 @@ type Query struct {
 // cleaned the way Normalize cleans stored ones, so that a filter matches
 // what was stored.
 func PrepareFilter(f Filter) (Query, error) {
-	q := Query{App: clean(f.App), Action: clean(f.Action), Clause: clean(f.Clause), Order: f.Order}
+	q := Query{App: clean(f.App), Action: clean(f.Action), Clause: clean(f.Clause), Category: clean(f.Category), Order: f.Order}
 	var err error
 	if q.Limit, err = f.PageSize(); err != nil {
 		return Query{}, err

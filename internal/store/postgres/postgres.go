@@ -217,9 +217,15 @@ func (s *Store) Query(ctx context.Context, f store.Filter) ([]decisionlog.Record
 // buildQuery writes the SELECT for q (backend.DecisionQuery), the same
 // as the SQLite backend's.
 func buildQuery(q store.Query) (string, []any) {
-	a := backend.Args{Dollar: true}
+	a := backend.Args{Dollar: true, HasCategory: hasCategory}
 	text := backend.DecisionQuery(q, columns, "time", func(us int64) any { return time.UnixMicro(us).UTC() }, &a)
 	return text, a.List
+}
+
+// hasCategory is the condition that the jsonb array of findings col holds
+// one of category cat (containment, which a GIN index could serve).
+func hasCategory(a *backend.Args, col, cat string) string {
+	return col + " @> jsonb_build_array(jsonb_build_object('category', " + a.AddText(cat) + "::text))"
 }
 
 // Close waits for queued appends to commit and closes the pool.

@@ -212,9 +212,15 @@ func (s *Store) Query(ctx context.Context, f store.Filter) ([]decisionlog.Record
 // buildQuery writes the SELECT for q (backend.DecisionQuery); times are
 // Unix microseconds.
 func buildQuery(q store.Query) (string, []any) {
-	var a backend.Args
+	a := backend.Args{HasCategory: hasCategory}
 	text := backend.DecisionQuery(q, columns, "time_us", func(us int64) any { return us }, &a)
 	return text, a.List
+}
+
+// hasCategory is the condition that the JSON array of findings col holds
+// one of category cat (SQLite's JSON functions).
+func hasCategory(a *backend.Args, col, cat string) string {
+	return "EXISTS (SELECT 1 FROM json_each(" + col + ") WHERE json_extract(json_each.value, '$.category') = " + a.Add(cat) + ")"
 }
 
 // Close waits for queued appends to commit and closes the database.

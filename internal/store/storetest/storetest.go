@@ -251,6 +251,14 @@ func dataset(n int) []decisionlog.Record {
 		}
 		r := Full(fmt.Sprintf("r%03d-%c", (i*37)%n, 'a'+byte(i%26)), t)
 		r.App, r.Action, r.Clauses = apps[i%3], actions[(i/3)%4], clauseSets[i%5]
+		// Some records hold a finding of a rarer category, in the input
+		// or in the output, for the category filter.
+		switch {
+		case i%6 == 0:
+			r.Findings[2].Category = "check_failed"
+		case i%4 == 1:
+			r.Output = append(r.Output, decisionlog.Finding{Detector: "detect.onnx.tox", Category: "check_failed", Evidence: "failed_open"})
+		}
 		out[i] = r
 	}
 	return out
@@ -266,6 +274,7 @@ func reference(recs []decisionlog.Record, f store.Filter) []string {
 		case f.App != "" && r.App != f.App,
 			f.Action != "" && r.Action != f.Action,
 			f.Clause != "" && !slices.Contains(r.Clauses, f.Clause),
+			f.Category != "" && !slices.ContainsFunc(append(r.Findings, r.Output...), func(x decisionlog.Finding) bool { return x.Category == f.Category }),
 			!f.Since.IsZero() && r.Time.Before(f.Since),
 			!f.Until.IsZero() && !r.Time.Before(f.Until):
 			continue
@@ -336,13 +345,18 @@ func testQuery(t *testing.T, s store.DecisionLog) {
 		"no match":         {App: "nobody"},
 		"unknown clause":   {Clause: "no_such_clause"},
 		"empty range":      {Since: mid, Until: mid},
+		"category":         {Category: "check_failed"},
+		"category output":  {Category: "secret"},
+		"category app":     {App: "beta", Category: "check_failed", Since: base.Add(20 * time.Minute)},
+		"category clause":  {Clause: "protect_privacy", Category: "check_failed"},
+		"unknown category": {Category: "no_such_category"},
 	}
 	for name, f := range filters {
 		for _, order := range []store.Order{store.Newest, store.Oldest} {
 			f.Order = order
 			want := reference(recs, f)
 			rs, err := s.Query(context.Background(), store.Filter{
-				App: f.App, Action: f.Action, Clause: f.Clause, Since: f.Since, Until: f.Until, Order: order, Limit: store.MaxLimit})
+				App: f.App, Action: f.Action, Clause: f.Clause, Category: f.Category, Since: f.Since, Until: f.Until, Order: order, Limit: store.MaxLimit})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}

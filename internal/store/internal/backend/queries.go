@@ -21,6 +21,9 @@ type Args struct {
 	// Text converts a text lookup key before it is sent; nil sends it as
 	// it is. (PostgreSQL's text holds neither NUL nor invalid UTF-8.)
 	Text func(string) string
+	// HasCategory is the backend's condition that col, a JSON array of
+	// findings, holds one of category cat (whose arguments it adds).
+	HasCategory func(a *Args, col, cat string) string
 	// List holds the arguments, in the order of their placeholders.
 	List []any
 }
@@ -96,6 +99,10 @@ func DecisionQuery(q store.Query, columns, timeCol string, at func(micros int64)
 	}
 	if q.Action != "" {
 		conds = append(conds, "d.action = "+a.Add(q.Action))
+	}
+	if q.Category != "" {
+		// No index: the other conditions and the page bound the scan.
+		conds = append(conds, "("+a.HasCategory(a, "d.findings", q.Category)+" OR "+a.HasCategory(a, "d.output", q.Category)+")")
 	}
 	if q.HasSince {
 		conds = append(conds, tcol+" >= "+a.Add(at(q.SinceMicros)))
