@@ -77,12 +77,12 @@ const (
 type Filter struct {
 	App    string
 	Action string
-	Clause string    // records that cite this clause id
+	Clause string // records that cite this clause id
 	// Category selects records with a finding of this category, in the
 	// input or the output ("check_failed": the checks that could not run).
 	Category string
-	Since  time.Time // Time >= Since
-	Until  time.Time // Time < Until
+	Since    time.Time // Time >= Since
+	Until    time.Time // Time < Until
 	// Limit is the page size: 0 means DefaultLimit; larger than MaxLimit
 	// means MaxLimit; negative is ErrInvalid.
 	Limit int
