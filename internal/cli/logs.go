@@ -15,18 +15,18 @@ import (
 )
 
 type logsParams struct {
-	config, db          string
-	app, action, clause string
-	since, until        string
-	limit               int
-	json, oldest        bool
-	id                  string
+	config, db                    string
+	app, action, clause, category string
+	since, until                  string
+	limit                         int
+	json, oldest                  bool
+	id                            string
 }
 
 func newLogsCmd() *cobra.Command {
 	var p logsParams
 	c := &cobra.Command{
-		Use:   "logs [--db FILE | --config F] [--app A] [--action A] [--clause ID] [--since T] [ID]",
+		Use:   "logs [--db FILE | --config F] [--app A] [--action A] [--clause ID] [--category C] [--since T] [ID]",
 		Short: "Query the gateway's decision log",
 		Long: `Logs reads the decision log that modelspec serve writes: by default
 modelspec.db in the working directory, or the store named by --config.
@@ -46,6 +46,7 @@ duration back from now (--since 1h).`,
 	f.StringVar(&p.app, "app", "", "only this app")
 	f.StringVar(&p.action, "action", "", "only this action: allow, annotate, redact or block")
 	f.StringVar(&p.clause, "clause", "", "only records citing this clause id")
+	f.StringVar(&p.category, "category", "", "only records with a finding of this category (check_failed: checks that could not run)")
 	f.StringVar(&p.since, "since", "", "only records at or after this time (RFC 3339, or a duration such as 24h)")
 	f.StringVar(&p.until, "until", "", "only records before this time")
 	f.IntVar(&p.limit, "limit", 50, "at most this many records")
@@ -93,7 +94,7 @@ func runLogs(ctx context.Context, stdout io.Writer, p logsParams) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	f := store.Filter{App: p.app, Action: p.action, Clause: p.clause, Limit: p.limit}
+	f := store.Filter{App: p.app, Action: p.action, Clause: p.clause, Category: p.category, Limit: p.limit}
 	now := time.Now()
 	if f.Since, err = parseTime(p.since, now); err != nil {
 		return usageError("--since %q: %v", p.since, err)

@@ -182,9 +182,12 @@ func TestServeJudgeFailModes(t *testing.T) {
 			// Either way the log shows the check did not run: a finding
 			// that blocked, or one recording that the request went
 			// through unchecked; an open failure is logged as an error.
-			code, out, errOut := runCLI("logs", "--json", "--db", filepath.Join(dir, "d.db"))
+			code, out, errOut := runCLI("logs", "--json", "--category", "check_failed", "--db", filepath.Join(dir, "d.db"))
 			if code != 0 {
 				t.Fatalf("logs exited %d: %s", code, errOut)
+			}
+			if code, other, _ := runCLI("logs", "--json", "--category", "email", "--db", filepath.Join(dir, "d.db")); code != 0 || other != "" {
+				t.Errorf("logs --category email: exit %d, %q, want no record", code, other)
 			}
 			var rec struct {
 				Findings []struct{ Category, Evidence string }
