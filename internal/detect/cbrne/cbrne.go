@@ -212,9 +212,19 @@ func pad8(s string, p int) uint64 {
 	return x
 }
 
-// A sentence ends at one of these bytes: a request and the sentence after it
-// are judged apart ("How is sarin made? Just curious." has no request).
-func endsSentence(c byte) bool { return c == '.' || c == '!' || c == '?' || c == '\n' || c == ';' }
+// endsSentence reports whether the byte at i ends a sentence: a line
+// break or ';', or '.', '!' or '?' before a space or the end ("3.5 grams"
+// and "U.S." go on). A request and the sentence after it are judged
+// apart ("How is sarin made? Just curious." has no request).
+func endsSentence(text string, i int) bool {
+	switch text[i] {
+	case '\n', ';':
+		return true
+	case '.', '!', '?':
+		return i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n' || text[i+1] == '\r' || text[i+1] == '\t'
+	}
+	return false
+}
 
 // wordByte reports the bytes words are made of: ASCII letters and digits
 // (wordEnd also takes '-' and '\” inside a word: "c-4", "can't"). Other
@@ -301,7 +311,7 @@ func judge(text string) []detect.Finding {
 	for i := 0; i < len(text); {
 		c := text[i]
 		if !wordByte(c) {
-			if endsSentence(c) {
+			if endsSentence(text, i) {
 				out = s.finish(text, i, out)
 				prevHow, lastHead = false, false
 			}
@@ -325,7 +335,7 @@ func judge(text string) []detect.Finding {
 				s.flags |= pf
 			}
 		}
-		s.flags |= f &^ (fHow | fHowNext | fPairHead)
+		s.flags |= f &^ (fHow | fHowNext | fPairHead | fAgentHead)
 		prevHow, lastHead = f&fHow != 0, f&fPairHead != 0
 		prevWord, prevEnd = start, i
 	}
