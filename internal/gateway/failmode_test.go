@@ -185,3 +185,20 @@ func TestCheckFailureOncePerStream(t *testing.T) {
 		t.Errorf("output failures %+v, want one, open", o.OutputFailures)
 	}
 }
+
+// TestHandlerPanicResponses checks the same through the Responses API,
+// which runs the chat handler behind a translation: a 500 in its shape.
+func TestHandlerPanicResponses(t *testing.T) {
+	e := start(t, setup{reply: fakeupstream.Fixed("ok"), transport: func(http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(*http.Request) (*http.Response, error) { panic("transport bug") })
+	}})
+	c := e.client(appKey)
+	_, err := c.Responses.New(context.Background(), textParams("hello"))
+	var apiErr *oai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("err = %v, want a 500", err)
+	}
+	if o := e.outcome(t); o.Fault == nil || o.Error != "internal_error" {
+		t.Errorf("outcome error %q fault %v", o.Error, o.Fault)
+	}
+}
