@@ -144,18 +144,11 @@ func TestHandlerPanic(t *testing.T) {
 					return resp, err
 				})
 			}})
-		c := e.client(appKey)
-		stream := c.Chat.Completions.NewStreaming(context.Background(), userParams("hello"))
-		var got strings.Builder
-		for stream.Next() {
-			for _, ch := range stream.Current().Choices {
-				got.WriteString(ch.Delta.Content)
-			}
+		got, err := e.streamText("hello")
+		if err == nil || !strings.Contains(err.Error(), "internal_error") {
+			t.Errorf("stream ended with %v, want the error event", err)
 		}
-		if stream.Err() == nil || !strings.Contains(stream.Err().Error(), "internal_error") {
-			t.Errorf("stream ended with %v, want the error event", stream.Err())
-		}
-		if got.Len() == 0 {
+		if got == "" {
 			t.Error("the stream failed before any text: the panic did not come mid-stream")
 		}
 		if o := e.outcome(t); o.Fault == nil || o.Error != "internal_error" {
@@ -170,16 +163,9 @@ func TestHandlerPanic(t *testing.T) {
 func TestCheckFailureOncePerStream(t *testing.T) {
 	reply := strings.Repeat("CRASH-EMAIL and more words ", 30)
 	e := start(t, setup{reply: fakeupstream.Fixed(reply), header: http.Header{fakeupstream.HeaderChunks: {"30"}}})
-	c := e.client(appKey)
-	stream := c.Chat.Completions.NewStreaming(context.Background(), userParams("hello"))
-	var got strings.Builder
-	for stream.Next() {
-		for _, ch := range stream.Current().Choices {
-			got.WriteString(ch.Delta.Content)
-		}
-	}
-	if err := stream.Err(); err != nil || got.String() != reply {
-		t.Fatalf("stream err %v, %d of %d bytes", err, got.Len(), len(reply))
+	got, err := e.streamText("hello")
+	if err != nil || got != reply {
+		t.Fatalf("stream err %v, %d of %d bytes", err, len(got), len(reply))
 	}
 	if o := e.outcome(t); len(o.OutputFailures) != 1 || o.OutputFailures[0].Closed {
 		t.Errorf("output failures %+v, want one, open", o.OutputFailures)

@@ -162,6 +162,20 @@ func (e *env) outcome(t *testing.T) gateway.Outcome {
 	return gateway.Outcome{}
 }
 
+// streamText asks for a streamed answer to text and returns the text
+// that arrived and the error that ended the stream (nil after [DONE]).
+func (e *env) streamText(text string) (string, error) {
+	c := e.client(appKey)
+	stream := c.Chat.Completions.NewStreaming(context.Background(), userParams(text))
+	var got strings.Builder
+	for stream.Next() {
+		for _, ch := range stream.Current().Choices {
+			got.WriteString(ch.Delta.Content)
+		}
+	}
+	return got.String(), stream.Err()
+}
+
 func userParams(text string) oai.ChatCompletionNewParams {
 	return oai.ChatCompletionNewParams{
 		Model:    "fake-model",
@@ -274,19 +288,12 @@ func TestMaxConcurrent(t *testing.T) {
 
 func TestSDKStreaming(t *testing.T) {
 	e := start(t, setup{reply: fakeupstream.Fixed("The quick brown fox jumps over the lazy dog, twice over."), header: http.Header{fakeupstream.HeaderChunks: {"9"}}})
-	c := e.client(appKey)
-	stream := c.Chat.Completions.NewStreaming(context.Background(), userParams("tell me"))
-	var got strings.Builder
-	for stream.Next() {
-		for _, ch := range stream.Current().Choices {
-			got.WriteString(ch.Delta.Content)
-		}
-	}
-	if err := stream.Err(); err != nil {
+	got, err := e.streamText("tell me")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got.String() != "The quick brown fox jumps over the lazy dog, twice over." {
-		t.Errorf("streamed %q", got.String())
+	if got != "The quick brown fox jumps over the lazy dog, twice over." {
+		t.Errorf("streamed %q", got)
 	}
 	if o := e.outcome(t); o.Status != 200 || !o.Stream {
 		t.Errorf("outcome = %+v", o)
@@ -318,19 +325,12 @@ func TestInputBlock(t *testing.T) {
 func TestOutputBlockMidStream(t *testing.T) {
 	reply := "Sure. Step one is to obtain NERVEAGENT precursors, then you mix them carefully and wait."
 	e := start(t, setup{reply: fakeupstream.Fixed(reply), header: http.Header{fakeupstream.HeaderChunks: {"20"}}})
-	c := e.client(appKey)
-	stream := c.Chat.Completions.NewStreaming(context.Background(), userParams("tell me a story"))
-	var got strings.Builder
-	for stream.Next() {
-		for _, ch := range stream.Current().Choices {
-			got.WriteString(ch.Delta.Content)
-		}
-	}
-	if stream.Err() == nil {
+	got, err := e.streamText("tell me a story")
+	if err == nil {
 		t.Fatal("a blocked stream ended without an error")
 	}
-	if strings.Contains(got.String(), "NERVEAGENT") {
-		t.Errorf("violating text reached the client: %q", got.String())
+	if strings.Contains(got, "NERVEAGENT") {
+		t.Errorf("violating text reached the client: %q", got)
 	}
 	if o := e.outcome(t); o.Action != policy.Block {
 		t.Errorf("outcome = %+v", o)
