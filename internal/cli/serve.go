@@ -179,7 +179,7 @@ func runServe(ctx context.Context, stderr io.Writer, p serveParams) error {
 	if err != nil {
 		return err
 	}
-	inputOnly, err := judgeScreens(cfg.Judges, s, log)
+	inputOnly, err := judgeScreens(cfg.Judges, s)
 	if err != nil {
 		return err
 	}
@@ -376,21 +376,17 @@ func logFailures(log *slog.Logger, o gateway.Outcome) {
 
 // judgeScreens builds the configured LLM judges, each with its clause's
 // text as the rubric and its fail mode.
-func judgeScreens(cfgs []config.Judge, s *spec.Spec, log *slog.Logger) ([]detect.Detector, error) {
+func judgeScreens(cfgs []config.Judge, s *spec.Spec) ([]detect.Detector, error) {
 	var out []detect.Detector
 	for i, jc := range cfgs {
 		sec := s.Section(jc.Clause)
 		if sec == nil {
 			return nil, usageError("judges[%d].clause %q: the spec has no such clause (see 'modelspec spec show')", i, jc.Clause)
 		}
-		onError := func(err error) { log.Warn("judge failed", "clause", jc.Clause, "fail", jc.Fail, "err", err) }
-		d := judge.New(judge.Config{BaseURL: jc.BaseURL, APIKey: jc.APIKey, Model: jc.Model, Timeout: time.Duration(jc.Timeout),
-			Clause: judge.Clause{ID: sec.ID, Title: sec.Title, Text: sec.Body}, OnError: onError})
-		if jc.Fail == "closed" {
-			out = append(out, judge.FailClosed(d, onError))
-		} else {
-			out = append(out, d)
-		}
+		// Its failures are logged and recorded with every other check's
+		// (policy.Screen, logFailures).
+		out = append(out, judge.New(judge.Config{BaseURL: jc.BaseURL, APIKey: jc.APIKey, Model: jc.Model, Timeout: time.Duration(jc.Timeout),
+			Clause: judge.Clause{ID: sec.ID, Title: sec.Title, Text: sec.Body}, FailClosed: jc.Fail == "closed"}))
 	}
 	return out, nil
 }

@@ -195,11 +195,11 @@ func TestServeJudgeFailModes(t *testing.T) {
 			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rec); err != nil {
 				t.Fatalf("%v: %s", err, out)
 			}
-			want := map[string]string{"closed": "judge_unavailable", "open": "failed_open"}[mode]
+			want := map[string]string{"closed": "judge", "open": "failed_open"}[mode]
 			if len(rec.Findings) != 1 || rec.Findings[0].Category != "check_failed" || rec.Findings[0].Evidence != want {
 				t.Errorf("fail %s: record findings %+v, want one check_failed %s", mode, rec.Findings, want)
 			}
-			if mode == "open" && !strings.Contains(stderr.String(), "check failed") {
+			if !strings.Contains(stderr.String(), "check failed") {
 				t.Errorf("the failed check was not logged:\n%s", stderr.String())
 			}
 		})

@@ -63,6 +63,9 @@ type Detector interface {
 type Kind struct {
 	Category string
 	Clause   string
+	// FailClosed makes a failure of the check block whatever the app's
+	// policy says: an operator's setting (a judge's fail: closed).
+	FailClosed bool
 }
 
 // Declarer is implemented by detectors that say which kinds of findings

@@ -97,6 +97,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// OnError, when set, is called with each error that Detect swallows.
 	OnError func(error)
+	// FailClosed makes a failure of this judge block whatever the app's
+	// policy says (its Kinds carry it to policy.Screen).
+	FailClosed bool
 }
 
 // Errors. An HTTP error status comes as an *APIError; a failed call wraps
@@ -220,7 +223,7 @@ func (d *Detector) ID() string { return IDPrefix + d.cfg.Clause.ID }
 
 // Kinds returns the one kind of finding it reports.
 func (d *Detector) Kinds() []detect.Kind {
-	return []detect.Kind{{Category: Category, Clause: d.cfg.Clause.ID}}
+	return []detect.Kind{{Category: Category, Clause: d.cfg.Clause.ID, FailClosed: d.cfg.FailClosed}}
 }
 
 // Stats counts a detector's calls.
@@ -307,34 +310,4 @@ func verdictOf(c *openai.ChatCompletion) (Verdict, error) {
 		return Verdict{}, err
 	}
 	return ParseVerdict(text)
-}
-
-// FailClosed wraps d so that a judge that cannot answer (an error, a
-// timeout) reports a finding of category policy.CategoryCheckFailed over
-// the whole text, which blocks by default: for a clause that must hold,
-// not knowing is treated as a violation. The error's text goes to onError,
-// never into the finding.
-func FailClosed(d *Detector, onError func(error)) detect.Detector {
-	return failClosed{d, onError}
-}
-
-type failClosed struct {
-	d       *Detector
-	onError func(error)
-}
-
-func (f failClosed) ID() string { return f.d.ID() }
-
-func (f failClosed) Kinds() []detect.Kind { return f.d.Kinds() }
-
-func (f failClosed) Detect(text string) []detect.Finding {
-	fs, err := f.d.DetectContext(context.Background(), text)
-	if err == nil {
-		return fs
-	}
-	if f.onError != nil {
-		f.onError(err)
-	}
-	return []detect.Finding{{Detector: f.d.ID(), Clause: f.d.cfg.Clause.ID, Category: "check_failed", Score: 1,
-		Start: 0, End: len(text), Evidence: "judge_unavailable"}}
 }

@@ -376,22 +376,19 @@ func TestRetryAfterHeader(t *testing.T) {
 	}
 }
 
-// TestFailClosed: a judge that cannot answer blocks (a check_failed
-// finding over the whole text); the error goes to onError, not into the
-// finding. A judge that answers is unchanged by the wrapper.
-func TestFailClosed(t *testing.T) {
-	d, _ := setup(t, Config{MaxRetries: -1}, map[string]string{fakeupstream.HeaderStatus: "500"})
-	var got error
-	fc := FailClosed(d, func(err error) { got = err })
-	fs := fc.Detect("some text")
-	if len(fs) != 1 || fs[0].Category != "check_failed" || fs[0].Start != 0 || fs[0].End != len("some text") || fs[0].Clause == "" {
-		t.Fatalf("findings = %+v", fs)
+// TestFailClosedKind: a judge the operator made fail closed says so in
+// its kinds, which policy.Screen reads when the judge cannot answer; its
+// DetectContext returns the error for that.
+func TestFailClosedKind(t *testing.T) {
+	d, _ := setup(t, Config{MaxRetries: -1, FailClosed: true}, map[string]string{fakeupstream.HeaderStatus: "500"})
+	if _, err := d.DetectContext(context.Background(), "some text"); err == nil {
+		t.Fatal("a failing judge returned no error")
 	}
-	if got == nil || fc.ID() != d.ID() {
-		t.Errorf("onError got %v; id %s", got, fc.ID())
+	if ks := d.Kinds(); len(ks) != 1 || !ks[0].FailClosed || ks[0].Category != Category || ks[0].Clause == "" {
+		t.Errorf("kinds %+v", ks)
 	}
-	ok, _ := setup(t, Config{}, nil)
-	if fs := FailClosed(ok, nil).Detect("hello"); len(fs) != 0 && fs[0].Category == "check_failed" {
-		t.Errorf("a working judge failed closed: %+v", fs)
+	open, _ := setup(t, Config{}, nil)
+	if ks := open.Kinds(); ks[0].FailClosed {
+		t.Errorf("a judge not made to fail closed says it does: %+v", ks)
 	}
 }

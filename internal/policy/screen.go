@@ -59,8 +59,9 @@ func (e *PanicError) Error() string {
 // Screen runs the check d on text under the policy. A check that fails to
 // run (it panics, or being detect.Fallible returns an error) reports, for
 // each kind of finding it declares (detect.Declarer) whose category fails
-// closed, a finding of CategoryCheckFailed spanning the text and citing the
-// kind's clause, which blocks by default; a check that fails open reports
+// closed (or that the operator made fail closed), a finding of
+// CategoryCheckFailed spanning the text and citing the kind's clause,
+// which blocks by default; a check that fails open reports
 // nothing. The failure is returned either way, for the caller to log: a
 // request is never let through on a failed check without a trace.
 func (p *Policy) Screen(d detect.Detector, text string) (fs []detect.Finding, failure *CheckFailure) {
@@ -79,7 +80,7 @@ func (p *Policy) Screen(d detect.Detector, text string) (fs []detect.Finding, fa
 func (p *Policy) failed(d detect.Detector, text string, err error) ([]detect.Finding, *CheckFailure) {
 	var fs []detect.Finding
 	for _, k := range detect.KindsOf(d) {
-		if p.FailClosed(k.Category) {
+		if k.FailClosed || p.FailClosed(k.Category) {
 			fs = append(fs, detect.Finding{Detector: d.ID(), Clause: k.Clause, Category: CategoryCheckFailed,
 				Score: 1, Start: 0, End: len(text), Evidence: k.Category})
 		}

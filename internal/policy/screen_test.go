@@ -59,6 +59,8 @@ func TestScreenFailModes(t *testing.T) {
 		{"email check set to fail closed", "checks:\n  email:\n    fail: closed\n", &failing{kinds: email, err: errors.New("x")}, policy.Block, true},
 		{"hazard check set to fail open", "checks:\n  hazard:\n    fail: open\n", &failing{kinds: hazard, panic: "boom"}, policy.Allow, false},
 		{"a check that declares nothing fails open", "", &failing{panic: "boom"}, policy.Allow, false},
+		{"an operator's fail closed wins over the app's open", "checks:\n  email:\n    fail: open\n",
+			&failing{kinds: []detect.Kind{{Category: "email", Clause: "protect_privacy", FailClosed: true}}, err: errors.New("x")}, policy.Block, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var dev *policy.Developer
