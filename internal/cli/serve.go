@@ -361,11 +361,7 @@ func logFailures(log *slog.Logger, o gateway.Outcome) {
 		fs   []policy.CheckFailure
 	}{{"input", input}, {"output", o.OutputFailures}} {
 		for _, f := range stage.fs {
-			mode := "open"
-			if f.Closed {
-				mode = "closed"
-			}
-			attrs := []any{"id", o.ID, "app", o.App, "detector", f.Detector, "stage", stage.name, "fail", mode, "err", f.Err}
+			attrs := []any{"id", o.ID, "app", o.App, "detector", f.Detector, "stage", stage.name, "fail", f.Mode(), "err", f.Err}
 			if pe, ok := f.Err.(*policy.PanicError); ok {
 				attrs = append(attrs, "stack", string(pe.Stack))
 			}

@@ -75,10 +75,6 @@ func (m *metrics) observe(o Outcome) {
 
 func (m *metrics) countFailures(fs []policy.CheckFailure, stage string) {
 	for _, f := range fs {
-		mode := "open"
-		if f.Closed {
-			mode = "closed"
-		}
-		m.failures.WithLabelValues(f.Detector, stage, mode).Inc()
+		m.failures.WithLabelValues(f.Detector, stage, f.Mode()).Inc()
 	}
 }

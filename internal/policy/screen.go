@@ -39,6 +39,14 @@ type CheckFailure struct {
 	Err   error  `json:"-"`
 }
 
+// Mode is "closed" when the failure blocked, else "open".
+func (f CheckFailure) Mode() string {
+	if f.Closed {
+		return "closed"
+	}
+	return "open"
+}
+
 // PanicError is the error of a detector (or of the gateway's handling of
 // a request) that panicked: a bug. Its message holds the panic's runtime
 // error or the type of its value, never the value itself, which could
