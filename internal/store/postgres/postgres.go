@@ -223,9 +223,10 @@ func buildQuery(q store.Query) (string, []any) {
 }
 
 // hasCategory is the condition that the jsonb array of findings col holds
-// one of category cat (containment, which a GIN index could serve).
-func hasCategory(a *backend.Args, col, cat string) string {
-	return col + " @> jsonb_build_array(jsonb_build_object('category', " + a.AddText(cat) + "::text))"
+// one of the category at placeholder ph (containment, which a GIN index
+// could serve).
+func hasCategory(col, ph string) string {
+	return col + " @> jsonb_build_array(jsonb_build_object('category', " + ph + "::text))"
 }
 
 // Close waits for queued appends to commit and closes the pool.

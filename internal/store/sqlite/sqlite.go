@@ -218,9 +218,9 @@ func buildQuery(q store.Query) (string, []any) {
 }
 
 // hasCategory is the condition that the JSON array of findings col holds
-// one of category cat (SQLite's JSON functions).
-func hasCategory(a *backend.Args, col, cat string) string {
-	return "EXISTS (SELECT 1 FROM json_each(" + col + ") WHERE json_extract(json_each.value, '$.category') = " + a.Add(cat) + ")"
+// one of the category at placeholder ph (SQLite's JSON functions).
+func hasCategory(col, ph string) string {
+	return "EXISTS (SELECT 1 FROM json_each(" + col + ") WHERE json_extract(json_each.value, '$.category') = " + ph + ")"
 }
 
 // Close waits for queued appends to commit and closes the database.

@@ -22,8 +22,8 @@ type Args struct {
 	// it is. (PostgreSQL's text holds neither NUL nor invalid UTF-8.)
 	Text func(string) string
 	// HasCategory is the backend's condition that col, a JSON array of
-	// findings, holds one of category cat (whose arguments it adds).
-	HasCategory func(a *Args, col, cat string) string
+	// findings, holds one whose category is the argument at placeholder ph.
+	HasCategory func(col, ph string) string
 	// List holds the arguments, in the order of their placeholders.
 	List []any
 }
@@ -102,7 +102,8 @@ func DecisionQuery(q store.Query, columns, timeCol string, at func(micros int64)
 	}
 	if q.Category != "" {
 		// No index: the other conditions and the page bound the scan.
-		conds = append(conds, "("+a.HasCategory(a, "d.findings", q.Category)+" OR "+a.HasCategory(a, "d.output", q.Category)+")")
+		in, out := a.HasCategory("d.findings", a.AddText(q.Category)), a.HasCategory("d.output", a.AddText(q.Category))
+		conds = append(conds, "("+in+" OR "+out+")")
 	}
 	if q.HasSince {
 		conds = append(conds, tcol+" >= "+a.Add(at(q.SinceMicros)))
