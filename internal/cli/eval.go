@@ -39,7 +39,7 @@ missing is listed with the path it looked for.`,
 			if asJSON {
 				return writeJSON(c.OutOrStdout(), infos)
 			}
-			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
+			tw := newTable(c.OutOrStdout(), 0, 0, 2, ' ', 0)
 			for _, s := range infos {
 				n := fmt.Sprint(s.Cases)
 				if s.Cases < 0 {
@@ -472,7 +472,7 @@ func writeEvalSummary(w io.Writer, s eval.Summary) error {
 		fmt.Fprintf(w, " (%s)", s.Status)
 	}
 	fmt.Fprint(w, "\n\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "clause\tpassed\tfailed\tunscored\tpass rate\t± s.e.\t")
 	for _, c := range s.Clauses {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", c.Clause, c.Passed, c.Failed, c.Unscored, pct(c.Passed, c.Failed), stdErr(c.StdErr))
@@ -598,7 +598,7 @@ func writeEvalCompare(w io.Writer, a, b string, c eval.Comparison) error {
 		}
 		return fmt.Sprintf("%+.1f", 100**d)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "clause\tA\tB\tchange\tregressed\timproved\t")
 	for _, d := range c.Clauses {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t\n", d.Clause, rate(d.A.PassRate), rate(d.B.PassRate), change(d.Change), d.Regressed, d.Improved)

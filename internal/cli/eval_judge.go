@@ -118,7 +118,7 @@ func writeJudgeAgreement(w io.Writer, rs []eval.Result) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "grader\tjudges\tcases\tunanimous\tpairwise agreement\tFleiss' kappa\t")
 	for _, a := range ag {
 		k := "-"

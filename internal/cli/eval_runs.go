@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -148,7 +147,7 @@ func runEvalRuns(ctx context.Context, stdout io.Writer, p evalRunsParams) error 
 		}
 		return writeJSON(stdout, out)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := newTable(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tstarted\tsuite\ttarget\tmodel\trepeats\tresults\tpass rate\tstatus")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\n", r.ID, r.Started.Format(time.RFC3339), r.Suite, r.Target,

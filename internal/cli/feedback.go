@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -327,7 +326,7 @@ func newFeedbackModerateCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+				tw := newTable(out, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "KIND\tID\tVERSION\tCLAUSE\tFLAGS\tTEXT")
 				for _, it := range items {
 					fmt.Fprintf(tw, "item\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Version, it.Clause, strings.Join(it.Flags, ","), short(it.Comment+it.ProposedText))

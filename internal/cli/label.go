@@ -455,7 +455,7 @@ func runLabelUsersList(ctx context.Context, stdout io.Writer, p labelUsersParams
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TRAINER\tPROJECTS")
 	for _, t := range ts {
 		ms, err := st.Memberships(ctx, t.Name)
@@ -676,7 +676,7 @@ func clauseName(c string) string {
 }
 
 func writeAgreement(w io.Writer, rows []label.ClauseAgreement) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "CLAUSE\tTASKS\tLABELS\tCHOICE α\tRATING α\tCHOICE α +AUTO\tRATING α +AUTO\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", clauseName(r.Clause), r.Tasks, r.Labels,
@@ -686,7 +686,7 @@ func writeAgreement(w io.Writer, rows []label.ClauseAgreement) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw = newTable(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLAUSE\tRATERS\tCHOICE κ (TASKS)\tRATING κ (RESPONSES)")
 	for _, r := range rows {
 		for _, pk := range r.Pairs {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -117,7 +116,7 @@ func runLogs(ctx context.Context, stdout io.Writer, p logsParams) error {
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tID\tAPP\tMODEL\tACTION\tSTATUS\tCLAUSES\tFINDINGS\tTOTAL")
 	for _, r := range recs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", r.Time.Local().Format("2006-01-02 15:04:05"), r.ID, r.App, r.Model, r.Action,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -142,7 +141,7 @@ func printFindings(w io.Writer, texts []string, fs []detect.Finding) error {
 		_, err := fmt.Fprintln(w, "no findings")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MESSAGE\tSPAN\tDETECTOR\tCATEGORY\tSCORE\tCLAUSE\tTEXT")
 	for _, f := range fs {
 		msg, text := "-", texts[0]

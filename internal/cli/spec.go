@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -185,7 +184,7 @@ func runSpecShow(stdout io.Writer, p specShowParams) error {
 	fmt.Fprintf(stdout, " (%s)\n", s.File)
 	fmt.Fprintf(stdout, "%d sections, %d clauses, %d examples, %d candidates (GOOD %d, BAD %d, OK %d)\n\n",
 		counts.Sections, counts.Clauses, counts.Examples, counts.Candidates, counts.Labels[spec.Good], counts.Labels[spec.Bad], counts.Labels[spec.OK])
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tAUTHORITY\tKIND\tEXAMPLES\tTITLE")
 	for _, sec := range s.Sections {
 		auth := string(s.EffectiveAuthority(sec))

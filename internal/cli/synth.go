@@ -281,7 +281,7 @@ func writeSynthSummary(w io.Writer, path string, s synth.Summary) error {
 		fmt.Fprintf(w, ", %d cached", s.Cached)
 	}
 	fmt.Fprintf(w, "\nkept %d of %d cases (%.1f%%) in %s\n\n", s.Kept, s.Cases, 100*s.KeptRate, path)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "clause\tcases\tkept\tdropped\t")
 	for _, c := range s.Clauses {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", c.Clause, c.Cases, c.Kept, c.Dropped)
@@ -294,7 +294,7 @@ func writeSynthSummary(w io.Writer, path string, s synth.Summary) error {
 		return nil
 	}
 	fmt.Fprintln(w, "\ndropped cases by reason (a case counts under each reason one of its samples failed for):")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw = newTable(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, why := range slices.Sorted(maps.Keys(s.DroppedBy)) {
 		fmt.Fprintf(tw, "%s\t%d\t\n", why, s.DroppedBy[why])
 	}
