@@ -120,7 +120,7 @@ func runLogs(ctx context.Context, stdout io.Writer, p logsParams) error {
 	fmt.Fprintln(tw, "TIME\tID\tAPP\tMODEL\tACTION\tSTATUS\tCLAUSES\tFINDINGS\tTOTAL")
 	for _, r := range recs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", r.Time.Local().Format("2006-01-02 15:04:05"), r.ID, r.App, r.Model, r.Action,
-			r.Status, orDash(strings.Join(r.Clauses, ",")), len(r.Findings)+len(r.Output), r.Latencies.Total.Round(time.Microsecond))
+			r.Status, orDash(strings.Join(r.Clauses, ",")), len(r.Findings)+len(r.Output)+r.FindingsDropped+r.OutputDropped, r.Latencies.Total.Round(time.Microsecond))
 	}
 	return tw.Flush()
 }

@@ -300,12 +300,8 @@ func outcomeRecord(o gateway.Outcome, red *decisionlog.Redactor) decisionlog.Rec
 	} else {
 		r = decisionlog.Record{Version: decisionlog.SchemaVersion, Clauses: []string{}, Findings: []decisionlog.Finding{}, Overrides: []decisionlog.Override{}}
 	}
+	r.Output, r.OutputDropped = red.Findings(o.Output, o.OutputTexts)
 	for _, f := range o.Output {
-		var text string
-		if f.Message != nil && *f.Message < len(o.OutputTexts) {
-			text = o.OutputTexts[*f.Message]
-		}
-		r.Output = append(r.Output, red.Finding(f, text))
 		if !slices.Contains(r.Clauses, f.Clause) && o.Action == policy.Block {
 			r.Clauses = append(r.Clauses, f.Clause)
 		}

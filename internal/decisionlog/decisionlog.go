@@ -53,10 +53,14 @@ type Record struct {
 	Findings []Finding `json:"findings"`
 	// Output are the output screening's: Message is the index of the
 	// choice, offsets within its answer.
-	Output    []Finding  `json:"output"`
-	Overrides []Override `json:"overrides"`
-	Latencies Latencies  `json:"latencies"`
-	Status    int        `json:"status"` // HTTP status sent to the client
+	Output []Finding `json:"output"`
+	// FindingsDropped and OutputDropped count the findings left out of
+	// Findings and Output past MaxFindings (see Redactor.Findings).
+	FindingsDropped int        `json:"findings_dropped,omitempty"`
+	OutputDropped   int        `json:"output_dropped,omitempty"`
+	Overrides       []Override `json:"overrides"`
+	Latencies       Latencies  `json:"latencies"`
+	Status          int        `json:"status"` // HTTP status sent to the client
 	// Error is the gateway's own short description of a failure (an error
 	// code or a message it wrote). It must never carry an upstream body or
 	// any text taken from the request.
@@ -175,10 +179,65 @@ func (r *Redactor) Finding(f detect.Finding, text string) Finding {
 	return out
 }
 
+// MaxFindings bounds the findings a record keeps in each of its two
+// lists. A text full of what the detectors look for (a 4 MB document of
+// names and phone numbers has 150,000 findings) would otherwise make a
+// record of 40 MB, ten times the request, and hold it in memory until it is
+// stored. What is left out is counted (Record.FindingsDropped,
+// OutputDropped); the clauses cited are all kept (Record.Clauses).
+const MaxFindings = 100
+
+// Findings returns fs with their content redacted, at most MaxFindings of
+// them, and how many were left out. Past MaxFindings it keeps the first
+// finding of each detector, category and clause, so that a record shows
+// every kind of finding its request had (and store queries by category
+// find it), then the earliest of the others, in their order. texts are
+// what the findings' Message indexes (the messages, or the answers); a
+// finding with no message or out of range is redacted against "".
+func (r *Redactor) Findings(fs []detect.Finding, texts []string) ([]Finding, int) {
+	keep := keepFindings(fs)
+	out := make([]Finding, 0, min(len(fs), MaxFindings))
+	for i, f := range fs {
+		if keep != nil && !keep[i] {
+			continue
+		}
+		var text string
+		if f.Message != nil && 0 <= *f.Message && *f.Message < len(texts) {
+			text = texts[*f.Message]
+		}
+		out = append(out, r.Finding(f, text))
+	}
+	return out, len(fs) - len(out)
+}
+
+// keepFindings marks the findings of fs a record keeps; nil keeps all.
+func keepFindings(fs []detect.Finding) []bool {
+	if len(fs) <= MaxFindings {
+		return nil
+	}
+	type kind struct{ detector, category, clause string }
+	keep := make([]bool, len(fs))
+	seen := map[kind]bool{}
+	n := 0
+	for i, f := range fs {
+		if k := (kind{f.Detector, f.Category, f.Clause}); !seen[k] {
+			seen[k], keep[i] = true, true
+			n++
+		}
+	}
+	for i := 0; i < len(fs) && n < MaxFindings; i++ {
+		if !keep[i] {
+			keep[i] = true
+			n++
+		}
+	}
+	return keep
+}
+
 // FromDecision builds the record of decision d about the conversation msgs
 // (the messages Decide was given, whose contents the findings point into).
 // Every finding's content is redacted with red (nil: unkeyed SHA-256); no
-// message text reaches the record. The caller sets what the decision does
+// message text reaches the record; at most MaxFindings findings are kept. The caller sets what the decision does
 // not know: ID, Time, App, Model, Upstream, Stream, Output (with
 // red.Finding and the answer texts), Latencies, Status and Error.
 func FromDecision(d *policy.Decision, msgs []policy.Message, red *Redactor) Record {
@@ -188,17 +247,14 @@ func FromDecision(d *policy.Decision, msgs []policy.Message, red *Redactor) Reco
 		SpecVersion: d.SpecVersion,
 		Action:      string(d.Action),
 		Clauses:     append([]string{}, d.Citations...),
-		Findings:    make([]Finding, 0, len(d.Findings)),
 		Output:      []Finding{},
 		Overrides:   make([]Override, 0, len(d.Overrides)),
 	}
-	for _, f := range d.Findings {
-		var text string
-		if f.Message != nil && 0 <= *f.Message && *f.Message < len(msgs) {
-			text = msgs[*f.Message].Content
-		}
-		rec.Findings = append(rec.Findings, red.Finding(f, text))
+	texts := make([]string, len(msgs))
+	for i, m := range msgs {
+		texts[i] = m.Content
 	}
+	rec.Findings, rec.FindingsDropped = red.Findings(d.Findings, texts)
 	for _, o := range d.Overrides {
 		rec.Overrides = append(rec.Overrides, Override{
 			Clause: o.Clause, By: o.By, Action: o.Action, Accepted: o.Accepted, Reason: o.Reason,
@@ -226,6 +282,8 @@ func (r *Record) Validate() error {
 		return bad("id longer than %d bytes", MaxIDLength)
 	case r.Time.IsZero():
 		return bad("record %s: zero time", r.ID)
+	case r.FindingsDropped < 0 || r.OutputDropped < 0:
+		return bad("record %s: negative count of findings dropped", r.ID)
 	}
 	l := r.Latencies
 	for _, d := range []time.Duration{l.Auth, l.Chain, l.InputScreen, l.Upstream, l.OutputScreen, l.Total} {

@@ -298,3 +298,37 @@ func TestGolden(t *testing.T) {
 		t.Error("the golden record does not round-trip through JSON")
 	}
 }
+
+// TestFindingsBounded: past MaxFindings a record keeps the first finding
+// of every kind, then the earliest others, in order, and counts the rest.
+func TestFindingsBounded(t *testing.T) {
+	text := strings.Repeat("Call 415-555-2671 or mail a@example.com. ", 300)
+	msg := 0
+	var fs []detect.Finding
+	for i := range 300 {
+		at := i * 41
+		fs = append(fs, detect.Finding{Detector: "detect.pii.phone", Clause: "protect_privacy", Category: "phone",
+			Score: 0.9, Start: at + 5, End: at + 17, Message: &msg})
+		if i == 250 {
+			fs = append(fs, detect.Finding{Detector: "detect.pii.email", Clause: "protect_privacy", Category: "email",
+				Score: 0.9, Start: at + 26, End: at + 39, Message: &msg})
+		}
+	}
+	got, dropped := decisionlog.NewRedactor(nil).Findings(fs, []string{text})
+	if len(got) != decisionlog.MaxFindings || dropped != len(fs)-decisionlog.MaxFindings {
+		t.Fatalf("kept %d, dropped %d of %d", len(got), dropped, len(fs))
+	}
+	for i, f := range got[:decisionlog.MaxFindings-1] {
+		if f.Category != "phone" || f.Start != i*41+5 || f.Content.Length != 12 || f.Content.Hash == "" {
+			t.Fatalf("finding %d = %+v, want the %d-th phone number", i, f, i)
+		}
+	}
+	if last := got[len(got)-1]; last.Category != "email" || last.Start != 250*41+26 {
+		t.Errorf("last finding = %+v, want the one e-mail address", last)
+	}
+	// At the bound nothing is left out.
+	got, dropped = decisionlog.NewRedactor(nil).Findings(fs[:decisionlog.MaxFindings], []string{text})
+	if len(got) != decisionlog.MaxFindings || dropped != 0 {
+		t.Errorf("kept %d, dropped %d of %d", len(got), dropped, decisionlog.MaxFindings)
+	}
+}

@@ -59,6 +59,9 @@ CREATE TABLE decision_clauses (
 	PRIMARY KEY (clause, time, decision_id)
 );
 CREATE INDEX decision_clauses_decision ON decision_clauses (decision_id);`,
+	// 2: how many findings a record left out (decisionlog.MaxFindings).
+	`ALTER TABLE decisions ADD COLUMN findings_dropped integer NOT NULL DEFAULT 0,
+	ADD COLUMN output_dropped integer NOT NULL DEFAULT 0;`,
 }
 
 // lockKey is the advisory lock held while migrating: "modelspe" in ASCII.

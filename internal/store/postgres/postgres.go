@@ -103,7 +103,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 // returns 1 for a new record and 0 for an id already stored.
 const appendSQL = `WITH d AS (
 	INSERT INTO decisions (` + columns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14::jsonb, $15, $16, $17, $18, $19, $20, $21, $22)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14::jsonb, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id, time
 ), c AS (
@@ -132,7 +132,7 @@ func (s *Store) Append(ctx context.Context, r decisionlog.Record) error {
 		n.ID, n.Version, n.Time, n.App, n.SpecName, n.SpecVersion, n.Model, n.Upstream, n.Stream, n.Action,
 		n.Clauses, string(findings), string(output), string(overrides),
 		int64(l.Auth), int64(l.Chain), int64(l.InputScreen), int64(l.Upstream), int64(l.OutputScreen), int64(l.Total),
-		n.Status, n.Error,
+		n.Status, n.Error, n.FindingsDropped, n.OutputDropped,
 	}}
 	return backend.CommitError(ctx, n.ID, s.gc.Do(ctx, it))
 }
@@ -242,7 +242,7 @@ func (s *Store) Close() error {
 // columns of decisions, in the order of Append's arguments and scan.
 const columns = `id, version, time, app, spec_name, spec_version, model, upstream, stream, action,
 clauses, findings, output, overrides, auth_ns, chain_ns, input_screen_ns, upstream_ns, output_screen_ns, total_ns,
-status, error`
+status, error, findings_dropped, output_dropped`
 
 func scan(row backend.Scanner) (decisionlog.Record, error) {
 	var r decisionlog.Record
@@ -250,7 +250,7 @@ func scan(row backend.Scanner) (decisionlog.Record, error) {
 	var lat [6]int64
 	err := row.Scan(&r.ID, &r.Version, &r.Time, &r.App, &r.SpecName, &r.SpecVersion, &r.Model, &r.Upstream, &r.Stream, &r.Action,
 		&r.Clauses, &findings, &output, &overrides, &lat[0], &lat[1], &lat[2], &lat[3], &lat[4], &lat[5],
-		&r.Status, &r.Error)
+		&r.Status, &r.Error, &r.FindingsDropped, &r.OutputDropped)
 	if err != nil {
 		return decisionlog.Record{}, err
 	}

@@ -191,3 +191,44 @@ func TestIDOrder(t *testing.T) {
 		t.Errorf("ids in order %v, want byte order B Z _ a ä", got)
 	}
 }
+
+// TestMigrationFromVersion1: a decision log written before the counts of
+// dropped findings (schema version 1) opens, keeps its records with no
+// findings dropped, and stores new records with their counts.
+func TestMigrationFromVersion1(t *testing.T) {
+	d := schemaDSN(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+		migrations[0],
+		`INSERT INTO schema_migrations (version) VALUES (1)`,
+		`INSERT INTO decisions VALUES ('old', 1, now(), 'app', 'spec', 'v', 'm', 'u', false, 'allow',
+			'{}', '[]', '[]', '[]', 0, 0, 0, 0, 0, 0, 200, '')`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+	s, err := Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	old, err := s.Get(ctx, "old")
+	if err != nil || old.App != "app" || old.FindingsDropped != 0 || old.OutputDropped != 0 {
+		t.Fatalf("old record = %+v, %v", old, err)
+	}
+	rec := storetest.Full("new", time.Now())
+	if err := s.Append(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "new")
+	if err != nil || got.FindingsDropped != rec.FindingsDropped || got.OutputDropped != rec.OutputDropped {
+		t.Errorf("new record dropped %d/%d, %v; want %d/%d", got.FindingsDropped, got.OutputDropped, err, rec.FindingsDropped, rec.OutputDropped)
+	}
+}

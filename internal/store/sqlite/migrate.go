@@ -58,6 +58,9 @@ CREATE TABLE decision_clauses (
 	decision_id TEXT NOT NULL,
 	PRIMARY KEY (clause, time_us, decision_id)
 ) STRICT, WITHOUT ROWID;`,
+	// 2: how many findings a record left out (decisionlog.MaxFindings).
+	`ALTER TABLE decisions ADD COLUMN findings_dropped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE decisions ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate applies the track's migrations not yet applied, each in its

@@ -129,7 +129,7 @@ func (s *Store) Append(ctx context.Context, r decisionlog.Record) error {
 }
 
 const insertDecision = `INSERT INTO decisions (` + columns + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO NOTHING`
 
 const insertClause = `INSERT INTO decision_clauses (clause, time_us, decision_id) VALUES (?, ?, ?)
@@ -235,7 +235,7 @@ func (s *Store) Close() error {
 // columns of decisions, in the order of row.args and row.scan.
 const columns = `id, version, time_us, app, spec_name, spec_version, model, upstream, stream, action,
 clauses, findings, output, overrides, auth_ns, chain_ns, input_screen_ns, upstream_ns, output_screen_ns, total_ns,
-status, error`
+status, error, findings_dropped, output_dropped`
 
 // scanRecord reads a row of decisions.
 func scanRecord(sc backend.Scanner) (decisionlog.Record, error) {
@@ -249,7 +249,7 @@ func scanRecord(sc backend.Scanner) (decisionlog.Record, error) {
 // row is a record as columns.
 type row struct {
 	id, app, specName, specVersion, model, upstream, action, errText string
-	version, status                                                  int64
+	version, status, findingsDropped, outputDropped                  int64
 	timeUS                                                           int64
 	stream                                                           int64
 	clauses, findings, output, overrides                             string
@@ -276,19 +276,20 @@ func toRow(r decisionlog.Record) (row, error) {
 		clauses: string(clauses), findings: string(findings), output: string(output), overrides: string(overrides),
 		lat:    [6]int64{int64(l.Auth), int64(l.Chain), int64(l.InputScreen), int64(l.Upstream), int64(l.OutputScreen), int64(l.Total)},
 		status: int64(r.Status), errText: r.Error,
+		findingsDropped: int64(r.FindingsDropped), outputDropped: int64(r.OutputDropped),
 	}, nil
 }
 
 func (w *row) args() []any {
 	return []any{w.id, w.version, w.timeUS, w.app, w.specName, w.specVersion, w.model, w.upstream, w.stream, w.action,
 		w.clauses, w.findings, w.output, w.overrides, w.lat[0], w.lat[1], w.lat[2], w.lat[3], w.lat[4], w.lat[5],
-		w.status, w.errText}
+		w.status, w.errText, w.findingsDropped, w.outputDropped}
 }
 
 func (w *row) scan(sc backend.Scanner) error {
 	return sc.Scan(&w.id, &w.version, &w.timeUS, &w.app, &w.specName, &w.specVersion, &w.model, &w.upstream, &w.stream, &w.action,
 		&w.clauses, &w.findings, &w.output, &w.overrides, &w.lat[0], &w.lat[1], &w.lat[2], &w.lat[3], &w.lat[4], &w.lat[5],
-		&w.status, &w.errText)
+		&w.status, &w.errText, &w.findingsDropped, &w.outputDropped)
 }
 
 func (w *row) record() (decisionlog.Record, error) {
@@ -300,6 +301,7 @@ func (w *row) record() (decisionlog.Record, error) {
 			InputScreen: time.Duration(w.lat[2]), Upstream: time.Duration(w.lat[3]),
 			OutputScreen: time.Duration(w.lat[4]), Total: time.Duration(w.lat[5])},
 		Status: int(w.status), Error: w.errText,
+		FindingsDropped: int(w.findingsDropped), OutputDropped: int(w.outputDropped),
 	}
 	if err := errors.Join(
 		json.Unmarshal([]byte(w.clauses), &r.Clauses),

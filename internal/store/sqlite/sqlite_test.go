@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -361,4 +362,44 @@ func paced(b *testing.B, op func(i int) error) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N)/1e3, "cpu-µs/record")
+}
+
+// TestMigrationFromVersion1: a decision log written before the counts of
+// dropped findings (schema version 1) opens, keeps its records with no
+// findings dropped, and stores new records with their counts.
+func TestMigrationFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
+		migrations[0],
+		`INSERT INTO schema_migrations VALUES (1, 0)`,
+		`INSERT INTO decisions VALUES ('old', 1, 1795790000000000, 'app', 'spec', 'v', 'm', 'u', 0, 'allow',
+			'[]', '[]', '[]', '[]', 0, 0, 0, 0, 0, 0, 200, '')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	old, err := s.Get(context.Background(), "old")
+	if err != nil || old.App != "app" || old.FindingsDropped != 0 || old.OutputDropped != 0 {
+		t.Fatalf("old record = %+v, %v", old, err)
+	}
+	rec := storetest.Full("new", time.Now())
+	if err := s.Append(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(context.Background(), "new")
+	if err != nil || got.FindingsDropped != rec.FindingsDropped || got.OutputDropped != rec.OutputDropped {
+		t.Errorf("new record dropped %d/%d, %v; want %d/%d", got.FindingsDropped, got.OutputDropped, err, rec.FindingsDropped, rec.OutputDropped)
+	}
 }

@@ -52,6 +52,7 @@ func Full(id string, t time.Time) decisionlog.Record {
 				Message: &zero, Start: 7, End: 47, Evidence: "openai_key",
 				Content: decisionlog.Redacted{Length: 40, Hash: "hmac-sha256:" + strings.Repeat("cd", 32)}},
 		},
+		FindingsDropped: 149_997, OutputDropped: 1,
 		Overrides: []decisionlog.Override{
 			{Clause: "express_uncertainty", By: "user", Action: "off", Accepted: true, Reason: "a user may switch it off"},
 			{Clause: "protect_privacy", By: "developer", Action: "off", Accepted: false, Reason: "#protect_privacy is a rule — «nobody» may override it 🚫"},
@@ -201,6 +202,7 @@ func testInvalid(t *testing.T, s store.DecisionLog) {
 		"version 0": {ID: "x", Time: base},
 		"bad id":    {Version: 1, ID: "x\x00", Time: base},
 		"NaN":       {Version: 1, ID: "x", Time: base, Findings: []decisionlog.Finding{{Score: math.NaN()}}},
+		"dropped":   {Version: 1, ID: "x", Time: base, OutputDropped: -1},
 	} {
 		if err := s.Append(context.Background(), r); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("%s: Append = %v, want ErrInvalid", name, err)
