@@ -68,7 +68,9 @@ type Record struct {
 }
 
 // Latencies are the durations of the gateway's stages, in nanoseconds in
-// JSON. A stage that did not run is zero.
+// JSON. A stage that did not run is zero. For a streamed answer,
+// OutputScreen is the time spent screening its windows, which overlaps
+// Upstream (the answer is screened while it arrives).
 type Latencies struct {
 	Auth         time.Duration `json:"auth"`
 	Chain        time.Duration `json:"chain"`

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 	"unicode/utf8"
 
 	"github.com/modelspec/modelspec/internal/openai"
@@ -289,7 +288,7 @@ func (rq *request) stream(w http.ResponseWriter, resp *http.Response, vault *red
 	if sp := rq.upSpan; sp != nil {
 		st := rq.streamTrace
 		sp.SetAttributes(attrChunks.Int(st.chunks), attrScreens.Int(st.screens),
-			attrScreenTime.Float64(float64(st.screenTime.Microseconds())/1000), attrFindings.Int(len(rq.out.Output)))
+			attrScreenTime.Float64(float64(rq.out.Latencies.Output.Microseconds())/1000), attrFindings.Int(len(rq.out.Output)))
 		if blocked {
 			sp.SetAttributes(attrAction.String(string(policy.Block)))
 		} else if err != nil || !sawDone {
@@ -347,16 +346,13 @@ func (rq *request) screenWindow(win *window, choice int, w http.ResponseWriter) 
 		return false
 	}
 	text, off := win.pending()
-	var t0 time.Time
-	if rq.upSpan != nil {
-		t0 = time.Now()
-	}
+	// A stream's output screening is the sum of its windows' (the
+	// record's output_screen), which overlaps the upstream's time.
+	t0 := rq.s.deps.Now()
 	fs := rq.screenOutput(text, off, win.screen, choice)
 	win.screen = len(win.text)
-	if rq.upSpan != nil {
-		rq.streamTrace.screens++
-		rq.streamTrace.screenTime += time.Since(t0)
-	}
+	rq.out.Latencies.Output += rq.s.deps.Now().Sub(t0)
+	rq.streamTrace.screens++
 	return len(blockedClauses(rq.app.policy, fs)) > 0
 }
 

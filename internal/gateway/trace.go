@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -197,8 +196,8 @@ func (rq *request) traceScreens(ctx context.Context, screens []detect.Detector) 
 }
 
 // streamTrace counts, for the upstream span of a streamed answer, the
-// chunks relayed and the time spent screening them.
+// chunks relayed and the windows screened (the time spent screening them
+// is the outcome's output latency).
 type streamTrace struct {
 	chunks, screens int
-	screenTime      time.Duration
 }
