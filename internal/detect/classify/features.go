@@ -40,7 +40,9 @@ import (
 //     letters ("1st", "10mg", "1990s") and letters followed by digits
 //     ("python3", "ipv4", "ki11") are kept as written; the second shape also
 //     yields its decoded form as an extra word feature;
-//   - a run of three or more of the same letter is one letter ("boooomb").
+//   - a run of three or more of the same letter is one letter ("boooomb");
+//   - in feature set 3, the current one, a number (a word of ASCII digits
+//     only) is left out: it has no features and no place in the window.
 //
 // Features of each word, hashed (FNV-1a, then murmur3's finaliser) into
 // 2^bits buckets: the word; the word with the one before it; and the
@@ -95,8 +97,17 @@ const (
 	SkeletonAllWords FeatureSet = 1
 	// SkeletonContentWords leaves function words out of the skeleton.
 	SkeletonContentWords FeatureSet = 2
+	// WithoutNumbers also leaves numbers (words of ASCII digits only) out:
+	// they are no evidence of anything. Read as words, each number was a
+	// feature of its own, rare in training, whose buckets held whatever the
+	// hashing put there, and a message that was only a number, or a few
+	// words and a number, weighed those few features alone: "421" scored
+	// 0.64 sexual and "36611" 0.88 hazard. Written as zeros, numbers became
+	// common features that training made evidence of harmless text, which a
+	// request could then be padded with. Left out, they can do neither.
+	WithoutNumbers FeatureSet = 3
 	// CurrentFeatures is the feature set that training uses by default.
-	CurrentFeatures = SkeletonContentWords
+	CurrentFeatures = WithoutNumbers
 )
 
 // Features calls fn once per word of text, in order, with the byte span of
@@ -112,7 +123,7 @@ func Features(text string, bits uint, fn func(start, end int, feats []uint32)) {
 
 // Features is the package-level Features for the feature set fs.
 func (fs FeatureSet) Features(text string, bits uint, fn func(start, end int, feats []uint32)) {
-	t := tokenizer{mask: 1<<bits - 1, emit: fn, contentSkeleton: fs >= SkeletonContentWords}
+	t := tokenizer{mask: 1<<bits - 1, emit: fn, contentSkeleton: fs >= SkeletonContentWords, skipNumbers: fs >= WithoutNumbers}
 	t.run(text)
 }
 
@@ -189,11 +200,11 @@ func init() {
 }
 
 // Normalize returns the normalised words of text joined by single spaces:
-// what the features are computed from (without the skeleton). It is for
-// tests and for seeing what the model sees.
+// what the features of the current set are computed from (without the
+// skeleton). It is for tests and for seeing what the model sees.
 func Normalize(text string) string {
 	var out []byte
-	t := tokenizer{mask: 0, words: func(w []byte) {
+	t := tokenizer{mask: 0, skipNumbers: CurrentFeatures >= WithoutNumbers, words: func(w []byte) {
 		if len(out) > 0 {
 			out = append(out, ' ')
 		}
@@ -220,6 +231,8 @@ type tokenizer struct {
 	// contentSkeleton leaves function words out of the skeleton (feature
 	// set 2).
 	contentSkeleton bool
+	// skipNumbers leaves numbers out (set 3).
+	skipNumbers bool
 
 	word         [maxWord + utf8.UTFMax]byte // current word, folded: word[:wlen]
 	wlen         int
@@ -251,7 +264,7 @@ type tokenizer struct {
 // the features.
 func (t *tokenizer) reset(mask uint32, fs FeatureSet, win *window) {
 	norm := t.norm[:0]
-	*t = tokenizer{mask: mask, win: win, norm: norm, contentSkeleton: fs >= SkeletonContentWords}
+	*t = tokenizer{mask: mask, win: win, norm: norm, contentSkeleton: fs >= SkeletonContentWords, skipNumbers: fs >= WithoutNumbers}
 }
 
 // wordHash is the hash of a word's feature, from the fnv32 of its bytes;
@@ -565,6 +578,9 @@ func (t *tokenizer) finish(w []byte, start, end int) {
 			triple = true
 		}
 	}
+	if kinds == kindDigit && t.skipNumbers && isNumber(w) {
+		return
+	}
 	nw := w
 	var alt []byte
 	if kinds == kindLetter|kindDigit || triple {
@@ -606,6 +622,16 @@ func (t *tokenizer) finish(w []byte, start, end int) {
 	} else {
 		t.emit(start, end, f)
 	}
+}
+
+// isNumber reports whether w is ASCII digits only.
+func isNumber(w []byte) bool {
+	for _, b := range w {
+		if b < '0' || b > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // units are the suffixes after a number that are not leetspeak.

@@ -22,6 +22,8 @@ type refTokenizer struct {
 	// contentSkeleton leaves function words out of the skeleton (feature
 	// set 2).
 	contentSkeleton bool
+	// skipNumbers leaves numbers out (set 3).
+	skipNumbers bool
 
 	word         []byte // current word, folded
 	wStart, wEnd int
@@ -49,7 +51,7 @@ type refTokenizer struct {
 
 func (t *refTokenizer) reset(mask uint32, fs FeatureSet, emit func(start, end int, feats []uint32)) {
 	word, norm, feats := t.word[:0], t.norm[:0], t.feats[:0]
-	*t = refTokenizer{mask: mask, emit: emit, word: word, norm: norm, feats: feats, contentSkeleton: fs >= SkeletonContentWords}
+	*t = refTokenizer{mask: mask, emit: emit, word: word, norm: norm, feats: feats, contentSkeleton: fs >= SkeletonContentWords, skipNumbers: fs >= WithoutNumbers}
 }
 
 func (t *refTokenizer) run(text string) {
@@ -245,6 +247,9 @@ func (t *refTokenizer) finish(w []byte, start, end int) {
 	var alt []byte
 	t.norm, alt = deleet(t.norm[:0], w)
 	nw := t.norm
+	if t.skipNumbers && isNumber(nw) {
+		return
+	}
 	if t.words != nil {
 		t.words(nw)
 		return

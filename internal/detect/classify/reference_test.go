@@ -13,14 +13,14 @@ import (
 // refFeatures is Features of the feature set fs on the reference
 // featuriser (ref_test.go).
 func refFeatures(fs FeatureSet, text string, bits uint, fn func(start, end int, feats []uint32)) {
-	t := refTokenizer{mask: 1<<bits - 1, emit: fn, contentSkeleton: fs >= SkeletonContentWords}
+	t := refTokenizer{mask: 1<<bits - 1, emit: fn, contentSkeleton: fs >= SkeletonContentWords, skipNumbers: fs >= WithoutNumbers}
 	t.run(text)
 }
 
 // refNormalize is Normalize on the reference featuriser.
 func refNormalize(text string) string {
 	var out []byte
-	t := refTokenizer{words: func(w []byte) {
+	t := refTokenizer{skipNumbers: CurrentFeatures >= WithoutNumbers, words: func(w []byte) {
 		if len(out) > 0 {
 			out = append(out, ' ')
 		}
