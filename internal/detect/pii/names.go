@@ -37,7 +37,10 @@ var (
 )
 
 // extraCommon are capitalised words that open sentences or name things
-// other than people often enough to be kept out of names.
+// other than people often enough to be kept out of names, among them the
+// verbs that open a request about a person ("Call Emily Johnson", "Invite
+// Lisa Wong"), which gofakeit's verb list lacks: unknown, they were taken
+// for the name's first word.
 const extraCommon = `i i'm i've i'll i'd im it's the a an this that these those there here what
 when where why how who which whose my your our their his her its we you they he she
 is are was were be been am do does did have has had can could will would shall should may
@@ -48,6 +51,9 @@ january february march april may june july august september october november dec
 monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
 god lord jesus christ allah bible internet english french german spanish chinese
 please thanks thank hello hi hey dear regards sincerely cheers best yours
+call tell text email meet invite ping ring phone message remind ask send forward cc bcc notify
+contact inform introduce congratulate greet visit pay hire interview tag mention loop brief warn
+alert update reply answer wish welcome let get see book schedule follow copy
 mr mrs ms dr prof sir madam miss
 grace hope faith joy rose summer autumn dawn bill mark pat art guy sue rob frank will may
 june april august jack penny ruby amber crystal daisy holly ivy lily iris violet pearl sky

@@ -121,8 +121,11 @@ func refEvaluate(d *Person, text string, g *wordtab.Table[uint8], run []token, n
 	sentenceStart := run[0].gap&(gStart|gSentence|gNewline|gBlank) != 0
 
 	known, firstKnown, lastKnown, ambiguous, initials := 0, false, false, 0, 0
-	unknownCommon := false
+	unknownCommon, words := false, 0
 	for k, f := range flags {
+		if run[k].kind != kInitial {
+			words++
+		}
 		if f&(fFirst|fLast) != 0 {
 			known++
 			if f&fCommon != 0 {
@@ -150,7 +153,7 @@ func refEvaluate(d *Person, text string, g *wordtab.Table[uint8], run []token, n
 		score, ev = 0.9, "name_title"
 	case strong:
 		score, ev = 0.85, "name_cue"
-	case len(run) >= 3 && initials > 0 && !unknownCommon:
+	case len(run) >= 3 && initials > 0 && words > 0 && !unknownCommon:
 		score, ev = 0.8, "name_initial" // "Janka M. Szász"
 	case len(run) >= 2 && firstKnown && lastKnown && ambiguous < len(run):
 		score, ev = 0.9, "name_full"

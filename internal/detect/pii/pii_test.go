@@ -81,6 +81,11 @@ func TestSpans(t *testing.T) {
 		{CatAddress, "at 42 Elm Street Apt. 5, Springfield, IL 62704. Thanks", "42 Elm Street Apt. 5, Springfield, IL 62704"},
 		{CatDOB, "born on March 5th, 1979.", "March 5th, 1979"},
 		{CatPerson, "Mr. John Q. Public's car", "John Q. Public"},
+		// the verb that opens a request is not the name's first word
+		{CatPerson, "Call Emily Johnson at 5pm.", "Emily Johnson"},
+		{CatPerson, "Invite Lisa Wong to the review.", "Lisa Wong"},
+		{CatPerson, "Meet Robert Brown at noon.", "Robert Brown"},
+		{CatPerson, "Email Sarah Connor about the invoice.", "Sarah Connor"},
 	} {
 		fs := def[tc.cat].Detect(tc.text)
 		if len(fs) != 1 {
