@@ -1,7 +1,9 @@
 package builtin
 
 import (
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -151,5 +153,49 @@ func BenchmarkDeterministic(b *testing.B) {
 				d.Detect(m)
 			}
 		})
+	}
+}
+
+// TestPasses runs the deterministic detectors over all real text for
+// counting under valgrind, whose counts, unlike times, do not depend on
+// the machine's load: one warm-up pass, then MODELSPEC_PASSES more, each
+// message through every detector in turn ("together", as the pipeline
+// runs them) or each detector through every message ("alone"). The
+// difference between a run with 3 passes and one with 0 is what 3 passes
+// cost:
+//
+//	go test -c -o /tmp/builtin.test ./internal/detect/builtin
+//	cd internal/detect/builtin
+//	for n in 0 3; do MODELSPEC_PASSES=$n MODELSPEC_ORDER=together valgrind --tool=cachegrind --cache-sim=yes \
+//	  --cachegrind-out-file=/tmp/cg.$n /tmp/builtin.test -test.run TestPasses; done
+//	cg_diff /tmp/cg.0 /tmp/cg.3 > /tmp/cg.diff; cg_annotate --show=Ir,I1mr,D1mr --sort=I1mr /tmp/cg.diff
+func TestPasses(t *testing.T) {
+	order := os.Getenv("MODELSPEC_ORDER")
+	n, err := strconv.Atoi(os.Getenv("MODELSPEC_PASSES"))
+	if err != nil || order != "together" && order != "alone" {
+		t.Skip("set MODELSPEC_PASSES=n and MODELSPEC_ORDER=together or alone")
+	}
+	var msgs []string
+	for _, src := range detecttest.RealMessages(t) {
+		msgs = append(msgs, src.Msgs...)
+	}
+	if msgs == nil {
+		t.Skip("no real text in ../shared/data")
+	}
+	ds := deterministic()
+	for pass := range n + 1 {
+		if order == "together" || pass == 0 {
+			for _, m := range msgs {
+				for _, d := range ds {
+					d.Detect(m)
+				}
+			}
+			continue
+		}
+		for _, d := range ds {
+			for _, m := range msgs {
+				d.Detect(m)
+			}
+		}
 	}
 }
