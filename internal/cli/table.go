@@ -8,8 +8,9 @@ import (
 
 // table is a text/tabwriter whose output goes through a buffer: the
 // tabwriter writes every cell with a Write of its own, which on an
-// unbuffered os.Stdout is a system call per cell (modelspec screen spent
-// 7 s in 560,000 of them printing the 40,000 findings of a 1 MB text).
+// unbuffered os.Stdout is a system call per cell (modelspec screen made
+// 560,000 of them to print the 40,000 findings of a 1 MB text: 0.59 s
+// against 0.22 s buffered, written to a file).
 type table struct {
 	*tabwriter.Writer
 	buf *bufio.Writer

@@ -239,9 +239,10 @@ func keepFindings(fs []detect.Finding) []bool {
 // FromDecision builds the record of decision d about the conversation msgs
 // (the messages Decide was given, whose contents the findings point into).
 // Every finding's content is redacted with red (nil: unkeyed SHA-256); no
-// message text reaches the record; at most MaxFindings findings are kept. The caller sets what the decision does
-// not know: ID, Time, App, Model, Upstream, Stream, Output (with
-// red.Finding and the answer texts), Latencies, Status and Error.
+// message text reaches the record; at most MaxFindings findings are kept.
+// The caller sets what the decision does not know: ID, Time, App, Model,
+// Upstream, Stream, Output and OutputDropped (with red.Findings and the
+// answer texts), Latencies, Status and Error.
 func FromDecision(d *policy.Decision, msgs []policy.Message, red *Redactor) Record {
 	rec := Record{
 		Version:     SchemaVersion,
