@@ -26,6 +26,9 @@ import (
 // and ends at most tail bytes after it, and for each occurrence of such an
 // anchor keyword the detector, cheapest first,
 //
+//  0. (end) checks that a byte the tail's last element must start with
+//     lies within those tail bytes, or the end of the text when that
+//     element may be `$` (endBytes; one read of the text per rule);
 //  1. checks a word boundary when the head is just `\b`;
 //  2. (gate) checks that the first tail element that can start with a byte
 //     no earlier element consumes is reachable: a run of the earlier
@@ -42,7 +45,7 @@ import (
 //     occurrence to tail+1 bytes after it. Either yields the match a search
 //     of the whole text yields.
 //
-// Steps 2 to 5 are necessary conditions only: each passes every occurrence
+// Steps 0 and 2 to 5 are necessary conditions only: each passes every occurrence
 // where the rule matches. TestReference and FuzzDetect check the result
 // against a search of the whole text.
 //
@@ -88,6 +91,13 @@ type plan struct {
 	// sim (step 3): the tail's first maxPre bytes as runs of byte
 	// classes, simulated on bitsets of positions (see simulate).
 	sim []simStep
+
+	// end (step 0): every match of the tail ends with a byte of endSet,
+	// or at the end of the text when endText, so a candidate with
+	// neither within its reach cannot match (endBytes).
+	end     bool
+	endSet  [256]bool
+	endText bool
 
 	// wild: the tail has a long repetition of almost any byte (`.*?`,
 	// `[\s\S]{64,}?`), so a failed anchored search may read the whole
@@ -136,7 +146,9 @@ func makePlan(expr string, kws []string) (plan, error) {
 	var tails, pres []string
 	p.headRun = true
 	p.gate, p.gateMin = true, inf
+	p.end = true
 	for _, pc := range pieces {
+		p.end = p.end && endBytes(pc.tail, &p.endSet, &p.endText)
 		p.gate = p.gate && gate(pc.tail, &p.gateSkip, &p.gateNext, &p.gateMin, &p.gateMax)
 		p.headRun = p.headRun && classRun(pc.head, &p.headClass, &p.headRunes)
 		p.head = max(p.head, seqLen(pc.head))
@@ -334,6 +346,42 @@ func firstBytes(re *syntax.Regexp) (set [256]bool, empty bool) {
 		return set, empty
 	}
 	return set, true // assertions and the empty match
+}
+
+// endBytes adds to set the bytes that every match of seq ends with, when
+// its last element (past any trailing \b or \B) consumes a byte whatever
+// branch matches, or else, in a branch that is $ or \z, ends at the end
+// of the text (*atEnd). It reports false when seq can end otherwise.
+func endBytes(seq []*syntax.Regexp, set *[256]bool, atEnd *bool) bool {
+	i := len(seq) - 1
+	for i >= 0 && (seq[i].Op == syntax.OpWordBoundary || seq[i].Op == syntax.OpNoWordBoundary) {
+		i--
+	}
+	if i < 0 {
+		return false
+	}
+	last := seq[i]
+	for last.Op == syntax.OpCapture {
+		last = last.Sub[0]
+	}
+	branches := []*syntax.Regexp{last}
+	if last.Op == syntax.OpAlternate {
+		branches = last.Sub
+	}
+	for _, b := range branches {
+		if b.Op == syntax.OpEndText {
+			*atEnd = true
+			continue
+		}
+		f, empty := firstBytes(b)
+		if empty {
+			return false
+		}
+		for c := range 256 {
+			set[c] = set[c] || f[c]
+		}
+	}
+	return true
 }
 
 // bytesOf adds to set every byte a match of re can contain.

@@ -127,9 +127,10 @@ type cand struct{ start, end int }
 // state is the scratch space of one Detect call that finds a keyword,
 // pooled. Its work is all zero between calls.
 type state struct {
-	cands   [][]cand // by rule
-	touched []int32  // rules with candidates
-	work    []int    // by rule: bytes given to tail checks
+	cands   [][]cand  // by rule
+	touched []int32   // rules with candidates
+	work    []int     // by rule: bytes given to tail checks
+	ends    []endMemo // by rule: where mayEnd last looked
 	found   []found
 }
 
@@ -177,6 +178,7 @@ func (d *Detector) Detect(text string) []detect.Finding {
 	}
 	if len(st.work) < len(rs.rules) {
 		st.work = make([]int, len(rs.rules))
+		st.ends = make([]endMemo, len(rs.rules))
 	}
 	st.touched = st.touched[:0]
 	for _, h := range hits {
@@ -186,7 +188,7 @@ func (d *Detector) Detect(text string) []detect.Finding {
 			if r.anchored {
 				// Past its budget a rule keeps every candidate that passes
 				// the cheap checks, and scanMerged bounds the cost.
-				if !u.anchor || !r.mayStart(text, h.start, &st.work[u.rule], r.budget(len(text))) {
+				if !u.anchor || !r.mayEnd(text, h.start, &st.ends[u.rule]) || !r.mayStart(text, h.start, &st.work[u.rule], r.budget(len(text))) {
 					continue
 				}
 			}
@@ -211,7 +213,7 @@ func (d *Detector) Detect(text string) []detect.Finding {
 	// Only the rules of the keywords found were charged work.
 	for _, h := range hits {
 		for _, u := range rs.kwRules[h.kw] {
-			st.work[u.rule] = 0
+			st.work[u.rule], st.ends[u.rule] = 0, endMemo{}
 		}
 	}
 	if cap(st.found) <= 1<<10 {
@@ -300,6 +302,46 @@ func (r *rule) budget(n int) int {
 		return n + 1<<14
 	}
 	return 8*n + 1<<16
+}
+
+// endMemo is where mayEnd last looked: at is the first end byte at or
+// after from (len(text) when there is none).
+type endMemo struct {
+	from, at int
+	ok       bool
+}
+
+// mayEnd reports whether a match of anchored rule r whose tail starts at
+// offset p can end within its reach (step 0 in plan.go): a byte of
+// r.endSet in the r.tail+1 bytes from p, or the end of the text there when
+// the rule may end with it. m remembers the last search: keyword hits come
+// in order of their ends, so the text is read about once per rule however
+// close together they are ("key=" repeated has no end byte, and no
+// candidate then needs a regexp).
+func (r *rule) mayEnd(text string, p int, m *endMemo) bool {
+	if !r.end {
+		return true
+	}
+	lim := min(len(text), p+r.tail+1)
+	if lim == len(text) && r.endText {
+		return true
+	}
+	e := p
+	switch {
+	case m.ok && m.from <= p && p <= m.at:
+		e = m.at // no end byte in [from, at)
+	case m.ok && p < m.from:
+		for ; e < m.from && !r.endSet[text[e]]; e++ {
+		}
+		if e == m.from {
+			e = m.at
+		}
+	default:
+		for ; e < len(text) && !r.endSet[text[e]]; e++ {
+		}
+	}
+	*m = endMemo{from: p, at: e, ok: true}
+	return e < lim
 }
 
 // mayStart reports whether a match of anchored rule r may have its tail at
