@@ -300,19 +300,12 @@ func outcomeRecord(o gateway.Outcome, red *decisionlog.Redactor) decisionlog.Rec
 	} else {
 		r = decisionlog.Record{Version: decisionlog.SchemaVersion, Clauses: []string{}, Findings: []decisionlog.Finding{}, Overrides: []decisionlog.Override{}}
 	}
-	r.Output, r.OutputDropped = red.Findings(o.Output, o.OutputTexts)
+	r.Output, r.OutputDropped = red.Findings(decisionlog.WithFailedOpen(o.Output, o.OutputFailures), o.OutputTexts)
 	for _, f := range o.Output {
 		if !slices.Contains(r.Clauses, f.Clause) && o.Action == policy.Block {
 			r.Clauses = append(r.Clauses, f.Clause)
 		}
 	}
-	// A check that failed closed left a check_failed finding; one that
-	// failed open left none, and is recorded here so that the log shows
-	// the request went through unchecked.
-	if o.Decision != nil {
-		r.Findings = appendFailedOpen(r.Findings, o.Decision.Failures, o.Texts, red)
-	}
-	r.Output = appendFailedOpen(r.Output, o.OutputFailures, o.OutputTexts, red)
 	r.ID, r.Time, r.App, r.Model, r.Upstream, r.Stream = o.ID, o.Time.UTC(), o.App, o.Model, o.Upstream, o.Stream
 	r.Action, r.Status, r.Error = string(o.Action), o.Status, o.Error
 	if r.Action == "" {
@@ -321,24 +314,6 @@ func outcomeRecord(o gateway.Outcome, red *decisionlog.Redactor) decisionlog.Rec
 	r.Latencies = decisionlog.Latencies{InputScreen: o.Latencies.Input, Upstream: o.Latencies.Upstream,
 		OutputScreen: o.Latencies.Output, Total: o.Latencies.Total}
 	return r
-}
-
-// appendFailedOpen appends to fs a finding of category check_failed,
-// score 0 and evidence "failed_open", for each failure that let its text
-// through (texts are the messages or answers that Message indexes).
-func appendFailedOpen(fs []decisionlog.Finding, failures []policy.CheckFailure, texts []string, red *decisionlog.Redactor) []decisionlog.Finding {
-	for _, f := range failures {
-		if f.Closed {
-			continue
-		}
-		var text string
-		if f.Message != nil && *f.Message < len(texts) {
-			text = texts[*f.Message]
-		}
-		fs = append(fs, red.Finding(detect.Finding{Detector: f.Detector, Category: policy.CategoryCheckFailed,
-			Message: f.Message, Evidence: "failed_open"}, text))
-	}
-	return fs
 }
 
 // logFailures logs each check that could not run on the request (the

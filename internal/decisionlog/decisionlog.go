@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/modelspec/modelspec/internal/detect"
@@ -236,8 +237,30 @@ func keepFindings(fs []detect.Finding) []bool {
 	return keep
 }
 
+// WithFailedOpen returns fs and, for each failure that let its text
+// through, a finding of category check_failed, score 0 and evidence
+// "failed_open": a check that failed closed left a check_failed finding
+// of its own, one that failed open left none, and the record must show
+// that the text went through unchecked. It returns fs itself when no
+// check failed open.
+func WithFailedOpen(fs []detect.Finding, failures []policy.CheckFailure) []detect.Finding {
+	out := fs
+	for _, f := range failures {
+		if f.Closed {
+			continue
+		}
+		if len(out) == len(fs) {
+			out = slices.Clip(fs) // the caller's array is not written to
+		}
+		out = append(out, detect.Finding{Detector: f.Detector, Category: policy.CategoryCheckFailed,
+			Message: f.Message, Evidence: "failed_open"})
+	}
+	return out
+}
+
 // FromDecision builds the record of decision d about the conversation msgs
-// (the messages Decide was given, whose contents the findings point into).
+// (the messages Decide was given, whose contents the findings point into):
+// its findings, and its checks that failed open (WithFailedOpen).
 // Every finding's content is redacted with red (nil: unkeyed SHA-256); no
 // message text reaches the record; at most MaxFindings findings are kept.
 // The caller sets what the decision does not know: ID, Time, App, Model,
@@ -257,7 +280,7 @@ func FromDecision(d *policy.Decision, msgs []policy.Message, red *Redactor) Reco
 	for i, m := range msgs {
 		texts[i] = m.Content
 	}
-	rec.Findings, rec.FindingsDropped = red.Findings(d.Findings, texts)
+	rec.Findings, rec.FindingsDropped = red.Findings(WithFailedOpen(d.Findings, d.Failures), texts)
 	for _, o := range d.Overrides {
 		rec.Overrides = append(rec.Overrides, Override{
 			Clause: o.Clause, By: o.By, Action: o.Action, Accepted: o.Accepted, Reason: o.Reason,

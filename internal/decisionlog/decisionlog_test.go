@@ -332,3 +332,36 @@ func TestFindingsBounded(t *testing.T) {
 		t.Errorf("kept %d, dropped %d of %d", len(got), dropped, decisionlog.MaxFindings)
 	}
 }
+
+// TestFailedOpenBounded: a check that failed open is recorded as a
+// check_failed finding among the others, under the same bound, and the
+// decision's own findings are not written to.
+func TestFailedOpenBounded(t *testing.T) {
+	text := strings.Repeat("Call 415-555-2671. ", 200)
+	msg := 0
+	d := &policy.Decision{Findings: make([]detect.Finding, 0, 400)}
+	for i := range 150 {
+		d.Findings = append(d.Findings, detect.Finding{Detector: "detect.pii.phone", Clause: "protect_privacy",
+			Category: "phone", Score: 0.9, Start: i*19 + 5, End: i*19 + 17, Message: &msg})
+	}
+	d.Failures = []policy.CheckFailure{
+		{Detector: "detect.onnx.tox", Message: &msg, Closed: false, Error: "timeout"},
+		{Detector: "detect.judge.x", Message: &msg, Closed: true, Error: "refused"},
+	}
+	rec := decisionlog.FromDecision(d, []policy.Message{{Content: text}}, nil)
+	if len(rec.Findings) != decisionlog.MaxFindings || rec.FindingsDropped != 151-decisionlog.MaxFindings {
+		t.Fatalf("kept %d, dropped %d", len(rec.Findings), rec.FindingsDropped)
+	}
+	var open []decisionlog.Finding
+	for _, f := range rec.Findings {
+		if f.Category == policy.CategoryCheckFailed {
+			open = append(open, f)
+		}
+	}
+	if len(open) != 1 || open[0].Detector != "detect.onnx.tox" || open[0].Evidence != "failed_open" || open[0].Score != 0 {
+		t.Errorf("failed-open findings %+v, want the classifier's alone", open)
+	}
+	if got := d.Findings[:cap(d.Findings)][150]; got.Detector != "" {
+		t.Errorf("the decision's array was written to: %+v", got)
+	}
+}
