@@ -1,6 +1,9 @@
 package pii
 
 import (
+	_ "embed"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -22,7 +25,10 @@ const (
 
 // The gazetteer maps a lowercased word to its flags. Names come from
 // github.com/brianvoe/gofakeit/v7's data package (MIT licence): 1,611 first
-// names, 161 middle names and 498 surnames, mostly US. Its English word lists
+// names, 161 middle names and 498 surnames, mostly US; and from the other
+// countries' lists of @faker-js/faker (MIT licence), kept in names/ (see
+// its README): some 15,000 given names and 16,000 surnames of 51 locales
+// in Latin, Cyrillic and Greek script. gofakeit's English word lists
 // (nouns, verbs, adjectives, ...) and place names (US cities and states,
 // countries) mark the words that are names only sometimes ("Will",
 // "Grace", "Jordan"); the short lists below add what those lack. The street
@@ -31,9 +37,9 @@ var (
 	gazOnce sync.Once
 	gaz     *wordtab.Table[uint8]
 	// nameFilter has nameBit(k) set for every key k of the gazetteer
-	// that is a first name or a surname (see mayBeName): 64 Kbit for
-	// some 2,200 names, so that about 3% of other words pass.
-	nameFilter [1 << 10]uint64
+	// that is a first name or a surname (see mayBeName): 512 Kbit (64 KB)
+	// for some 31,000 names, so that about 6% of other words pass.
+	nameFilter [1 << (nameFilterBits - 6)]uint64
 )
 
 // extraCommon are capitalised words that open sentences or name things
@@ -64,6 +70,40 @@ north south east west new old great little big saint st mount
 inc ltd llc corp co company university college school hospital bank church
 `
 
+// fakerJS is names/fakerjs.txt: after comment lines, one name a line:
+// "f" (given name) or "l" (surname), then "c" if it is a common English
+// word, a tab and the name in lower case.
+//
+//go:embed names/fakerjs.txt
+var fakerJS string
+
+// addFakerJS adds fakerJS's names to g, which holds gofakeit's. A common
+// English word among them ("Pie", "Urban") is marked fCommon, so that it
+// counts as a name only beside another name word or a cue, unless gofakeit
+// has it as a US name already ("Frank", "Harry"): its flags say what that
+// list decided.
+func addFakerJS(g map[string]uint8) {
+	for line := range strings.Lines(fakerJS) {
+		kind, name, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		if !ok || strings.HasPrefix(kind, "#") {
+			continue
+		}
+		var f uint8
+		switch strings.TrimSuffix(kind, "c") {
+		case "f":
+			f = fFirst
+		case "l":
+			f = fLast
+		default:
+			continue
+		}
+		if strings.HasSuffix(kind, "c") && g[name]&(fFirst|fLast) == 0 {
+			f |= fCommon
+		}
+		g[name] |= f
+	}
+}
+
 // extraTitles are honorifics that open a name.
 const extraTitles = `mr mrs ms miss mx dr prof professor sir dame lady lord madam mme mlle
 herr frau rev reverend fr father sr sra srta señor señora don doña`
@@ -91,6 +131,7 @@ func gazetteer() *wordtab.Table[uint8] {
 		add(data.Person["first"], fFirst)
 		add(data.Person["middle"], fFirst)
 		add(data.Person["last"], fLast)
+		addFakerJS(g)
 		for _, list := range data.Word {
 			add(list, fCommon)
 		}
@@ -99,6 +140,9 @@ func gazetteer() *wordtab.Table[uint8] {
 		add(data.Address["country"], fCommon)
 		add(data.Address["street_name"], fStreet)
 		add(strings.Fields(extraCommon), fCommon)
+		// An organisation word ending a run is trimmed as a common word,
+		// and then makes the run a place: "Czech Republic".
+		add(slices.Collect(maps.Keys(orgWords)), fCommon)
 		add(strings.Fields(extraTitles), fTitle)
 		add(strings.Fields(streetAbbrevs), fStreet)
 		add(strings.Fields(unitWords), fUnit)
@@ -129,7 +173,7 @@ func nameBit(w string) uint {
 		h = nameMix(h, x)
 		w = w[n:]
 	}
-	return uint(h >> (64 - 16))
+	return uint(h >> (64 - nameFilterBits))
 }
 
 func nameSeed(n int) uint64 { return uint64(n) * 0xbf58476d1ce4e5b9 }
@@ -139,6 +183,9 @@ func nameMix(h, x uint64) uint64 {
 	return h ^ h>>29
 }
 
+// nameFilterBits is log2 of nameFilter's size in bits.
+const nameFilterBits = 19
+
 func nameFilterHas(b uint) bool { return nameFilter[b>>6]&(1<<(b&63)) != 0 }
 
 // mayBeNameShort is mayBeName for a word of n bytes that packShortAt
@@ -147,12 +194,12 @@ func nameFilterHas(b uint) bool { return nameFilter[b>>6]&(1<<(b&63)) != 0 }
 // digits, apostrophes and hyphens) are the same lowered by packShortAt as
 // with bit 5 set.
 func mayBeNameShort(x uint64, n int) bool {
-	if nameFilterHas(uint(nameMix(nameSeed(n), x) >> (64 - 16))) {
+	if nameFilterHas(uint(nameMix(nameSeed(n), x) >> (64 - nameFilterBits))) {
 		return true
 	}
 	// The possessive, as in mayBeName.
 	m := n - 2
-	return m > 0 && x>>(8*m) == uint64('s')<<8|'\'' && nameFilterHas(uint(nameMix(nameSeed(m), x&(1<<(8*m)-1))>>(64-16)))
+	return m > 0 && x>>(8*m) == uint64('s')<<8|'\'' && nameFilterHas(uint(nameMix(nameSeed(m), x&(1<<(8*m)-1))>>(64-nameFilterBits)))
 }
 
 // mayBeName reports whether lookup(gazetteer(), w) may have fFirst or

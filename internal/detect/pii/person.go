@@ -92,7 +92,8 @@ const (
 	cueLonger             // a cue of more words ends with it
 )
 
-// orgWords after a run of capitalised words make it an organisation.
+// orgWords after a run of capitalised words make it an organisation (or
+// a country: "Czech Republic").
 var orgWords = map[string]bool{
 	"inc": true, "ltd": true, "llc": true, "plc": true, "corp": true, "corporation": true, "co": true,
 	"company": true, "group": true, "partners": true, "investments": true, "holdings": true, "bank": true,
@@ -100,6 +101,7 @@ var orgWords = map[string]bool{
 	"gmbh": true, "ag": true, "sa": true, "associates": true, "solutions": true, "systems": true,
 	"technologies": true, "labs": true, "media": true, "capital": true, "club": true, "band": true,
 	"hotel": true, "hospital": true, "school": true, "church": true, "street": true, "road": true,
+	"republic": true, "kingdom": true, "islands": true, "island": true, "emirates": true, "federation": true,
 }
 
 // Detect returns one finding per name.

@@ -352,7 +352,7 @@ var floors = map[string]struct{ p, r float64 }{
 	CatIP:      {0.95, 0.95},
 	CatAddress: {0.95, 0.66},
 	CatDOB:     {0.90, 0.90},
-	CatPerson:  {0.90, 0.54},
+	CatPerson:  {0.90, 0.72},
 }
 
 // maxFalseAlarms bounds the share of held-out XSTest safe prompts with any
