@@ -63,6 +63,9 @@ func refPersonDetect(d *Person, text string) []detect.Finding {
 		}
 	}
 	flush(token{}, false)
+	// Lower-case names after a cue came after the speed work, in a pass
+	// of their own (lowername.go, with tests of its own).
+	lowerCueNames(text, g, &em)
 	return em.out
 }
 

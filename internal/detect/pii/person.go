@@ -15,8 +15,10 @@ import (
 //
 //   - after an honorific (Mr, Mrs, Dr, ...): "name_title", 0.9;
 //   - after a cue that introduces a name ("my name is", "Dear", "Name:",
-//     "called", "I'm", "signed", ...): "name_cue", 0.85 (also in lower case
-//     when the words are in the gazetteer);
+//     "called", "I'm", "signed", ...): "name_cue", 0.85; in lower case
+//     ("my name is lena andersson") after "name is", "name's", "name:" or
+//     "call me" when every word is a name of the gazetteer and no English
+//     word, 0.75 (lowername.go);
 //   - a first name from the gazetteer followed by more capitalised words:
 //     "name_full", 0.8, or 0.9 when the last is a known surname;
 //   - an unknown capitalised word followed by a known surname: 0.6;
@@ -104,12 +106,18 @@ var orgWords = map[string]bool{
 	"republic": true, "kingdom": true, "islands": true, "island": true, "emirates": true, "federation": true,
 }
 
-// Detect returns one finding per name.
-func (d *Person) Detect(text string) []detect.Finding { return d.detect(text, true) }
+// Detect returns one finding per name: the capitalised ones from one scan
+// (detect), the lower-case ones after a cue from a second (lowername.go).
+func (d *Person) Detect(text string) []detect.Finding {
+	em := newEmitter(IDPrefix+CatPerson, CatPerson, d.MinScore)
+	em.out = d.detect(text, true)
+	lowerCueNames(text, gazetteer(), &em)
+	return em.out
+}
 
-// detect is Detect; with skip false it tokenises every word instead of
-// skipping the words that cannot open a name (the reference the tests
-// compare the fast path with).
+// detect is Detect's scan for capitalised names; with skip false it
+// tokenises every word instead of skipping the words that cannot open a
+// name (the reference the tests compare the fast path with).
 func (d *Person) detect(text string, skip bool) []detect.Finding {
 	g := gazetteer()
 	em := newEmitter(IDPrefix+CatPerson, CatPerson, d.MinScore)
