@@ -47,8 +47,9 @@ func lowerCueNames(text string, g *wordtab.Table[uint8], em *emitter) {
 }
 
 // lowerCueEnd returns where the name after a cue would start, when the
-// "me" at j ends "name" or "call me" as whole words followed by what the
-// cue needs (" is ", "'s ", ": ", " "), else 0.
+// "me" at j ends the word "name" followed by " is ", "'s " or ":", or the
+// words "call me" followed by a space; else 0. Spaces and tabs after the
+// cue are skipped.
 func lowerCueEnd(text string, j int) int {
 	var rest string
 	switch {
