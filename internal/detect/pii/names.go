@@ -56,6 +56,7 @@ both during each few more most other some such only own same too very just now
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
 god lord jesus christ allah bible internet english french german spanish chinese
+islam buddha asia africa europe america americas oceania antarctica
 please thanks thank hello hi hey dear regards sincerely cheers best yours
 call tell text email meet invite ping ring phone message remind ask send forward cc bcc notify
 contact inform introduce congratulate greet visit pay hire interview tag mention loop brief warn
