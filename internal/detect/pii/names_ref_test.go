@@ -84,13 +84,25 @@ func refEvaluate(d *Person, text string, g *wordtab.Table[uint8], run []token, n
 	if len(run) == 1 && !title && flags[0]&fTitle != 0 {
 		return
 	}
+	// A place word opens a place's name, not a person's: "San Francisco",
+	// "Lake Louise", "St. Moritz", also after common words ("Visit St.
+	// Moritz").
+	place := false
+	for k := 0; k < len(run)-1 && !title; k++ {
+		if isPlaceOpener(text[run[k].start:run[k].end]) {
+			place = true
+			break
+		}
+		if flags[k]&fCommon == 0 || flags[k]&(fFirst|fLast) != 0 {
+			break
+		}
+	}
 	// Common words before or after a name: "The", "Producer", "When".
 	for len(run) > 1 && flags[0]&fCommon != 0 && flags[0]&(fFirst|fLast) == 0 {
 		run, flags = run[1:], flags[1:]
 	}
 	// A street or unit word ends a street name, not a person's:
 	// "Gordon Terrace", "Dora Creek Apt.".
-	place := false
 	for len(run) > 0 && flags[len(run)-1]&(fStreet|fUnit) != 0 && flags[len(run)-1]&(fFirst|fLast) == 0 {
 		run, flags = run[:len(run)-1], flags[:len(flags)-1]
 		place = true

@@ -27,7 +27,9 @@ import (
 //
 // Words that are also English words, months, weekdays or place names
 // ("Will", "May", "Jordan") count as names only next to another name word
-// or after a title or cue. The span covers the name without the honorific.
+// or after a title or cue; a run that opens with a place word ("San
+// Francisco", "Lake Louise") is a place. The span covers the name without
+// the honorific.
 type Person struct {
 	// MinScore is the lowest score reported.
 	MinScore float64
@@ -308,13 +310,25 @@ func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, nex
 	if len(run) == 1 && !title && flags[0]&fTitle != 0 {
 		return
 	}
+	// A place word opens a place's name, not a person's: "San Francisco",
+	// "Lake Louise", "St. Moritz", also after common words ("Visit St.
+	// Moritz").
+	place := false
+	for k := 0; k < len(run)-1 && !title; k++ {
+		if isPlaceOpener(text[run[k].start:run[k].end]) {
+			place = true
+			break
+		}
+		if flags[k]&fCommon == 0 || flags[k]&(fFirst|fLast) != 0 {
+			break
+		}
+	}
 	// Common words before or after a name: "The", "Producer", "When".
 	for len(run) > 1 && flags[0]&fCommon != 0 && flags[0]&(fFirst|fLast) == 0 {
 		run, flags = run[1:], flags[1:]
 	}
 	// A street or unit word ends a street name, not a person's:
 	// "Gordon Terrace", "Dora Creek Apt.".
-	place := false
 	for len(run) > 0 && flags[len(run)-1]&(fStreet|fUnit) != 0 && flags[len(run)-1]&(fFirst|fLast) == 0 {
 		run, flags = run[:len(run)-1], flags[:len(flags)-1]
 		place = true
@@ -461,6 +475,20 @@ func isOrgWord(w string) bool {
 }
 
 var orgWordTab = wordtab.New(orgWords)
+
+// placeOpeners open the names of places ("San Francisco", "Lake Louise",
+// "Port Elizabeth"); isPlaceOpener looks one up, ASCII case ignored.
+var placeOpeners = wordtab.New(map[string]bool{
+	"san": true, "santa": true, "santo": true, "sao": true, "st": true, "ste": true, "saint": true,
+	"sainte": true, "lake": true, "mount": true, "mt": true, "port": true, "porto": true, "puerto": true,
+	"fort": true, "ft": true, "cape": true, "cabo": true, "monte": true, "lago": true, "isla": true,
+	"isle": true, "point": true, "new": true,
+})
+
+func isPlaceOpener(w string) bool {
+	_, ok := placeOpeners.Get(w)
+	return ok
+}
 
 // cueBefore reports whether a name cue ends right before pos (after
 // spaces, ':', ',', '?' or a quote), and whether it is a strong one.
