@@ -84,19 +84,7 @@ func refEvaluate(d *Person, text string, g *wordtab.Table[uint8], run []token, n
 	if len(run) == 1 && !title && flags[0]&fTitle != 0 {
 		return
 	}
-	// A place word opens a place's name, not a person's: "San Francisco",
-	// "Lake Louise", "St. Moritz", also after common words ("Visit St.
-	// Moritz").
-	place := false
-	for k := 0; k < len(run)-1 && !title; k++ {
-		if isPlaceOpener(text[run[k].start:run[k].end]) {
-			place = true
-			break
-		}
-		if flags[k]&fCommon == 0 || flags[k]&(fFirst|fLast) != 0 {
-			break
-		}
-	}
+	place := !title && opensPlace(text, run, flags) // came after the speed work
 	// Common words before or after a name: "The", "Producer", "When".
 	for len(run) > 1 && flags[0]&fCommon != 0 && flags[0]&(fFirst|fLast) == 0 {
 		run, flags = run[1:], flags[1:]

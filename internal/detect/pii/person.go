@@ -310,19 +310,8 @@ func (d *Person) evaluate(text string, g *wordtab.Table[uint8], run []token, nex
 	if len(run) == 1 && !title && flags[0]&fTitle != 0 {
 		return
 	}
-	// A place word opens a place's name, not a person's: "San Francisco",
-	// "Lake Louise", "St. Moritz", also after common words ("Visit St.
-	// Moritz").
-	place := false
-	for k := 0; k < len(run)-1 && !title; k++ {
-		if isPlaceOpener(text[run[k].start:run[k].end]) {
-			place = true
-			break
-		}
-		if flags[k]&fCommon == 0 || flags[k]&(fFirst|fLast) != 0 {
-			break
-		}
-	}
+	// A place word opening the run makes it a place: "Lake Louise".
+	place := !title && opensPlace(text, run, flags)
 	// Common words before or after a name: "The", "Producer", "When".
 	for len(run) > 1 && flags[0]&fCommon != 0 && flags[0]&(fFirst|fLast) == 0 {
 		run, flags = run[1:], flags[1:]
@@ -477,7 +466,7 @@ func isOrgWord(w string) bool {
 var orgWordTab = wordtab.New(orgWords)
 
 // placeOpeners open the names of places ("San Francisco", "Lake Louise",
-// "Port Elizabeth"); isPlaceOpener looks one up, ASCII case ignored.
+// "Port Elizabeth"), looked up with ASCII case ignored.
 var placeOpeners = wordtab.New(map[string]bool{
 	"san": true, "santa": true, "santo": true, "sao": true, "st": true, "ste": true, "saint": true,
 	"sainte": true, "lake": true, "mount": true, "mt": true, "port": true, "porto": true, "puerto": true,
@@ -485,9 +474,19 @@ var placeOpeners = wordtab.New(map[string]bool{
 	"isle": true, "point": true, "new": true,
 })
 
-func isPlaceOpener(w string) bool {
-	_, ok := placeOpeners.Get(w)
-	return ok
+// opensPlace reports whether a place word opens the run, before any
+// other word or after common words only: "San Francisco", "Lake Louise",
+// "Visit St. Moritz" are places, not people. flags are the run's words'.
+func opensPlace(text string, run []token, flags []uint8) bool {
+	for k := 0; k < len(run)-1; k++ {
+		if _, ok := placeOpeners.Get(text[run[k].start:run[k].end]); ok {
+			return true
+		}
+		if flags[k]&fCommon == 0 || flags[k]&(fFirst|fLast) != 0 {
+			return false
+		}
+	}
+	return false
 }
 
 // cueBefore reports whether a name cue ends right before pos (after
