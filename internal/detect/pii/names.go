@@ -86,9 +86,10 @@ var fakerJS string
 func addFakerJS(g map[string]uint8) {
 	for line := range strings.Lines(fakerJS) {
 		kind, name, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
-		if !ok || strings.HasPrefix(kind, "#") {
-			continue
+		if !ok {
+			continue // a comment
 		}
+		common := strings.HasSuffix(kind, "c")
 		var f uint8
 		switch strings.TrimSuffix(kind, "c") {
 		case "f":
@@ -98,7 +99,7 @@ func addFakerJS(g map[string]uint8) {
 		default:
 			continue
 		}
-		if strings.HasSuffix(kind, "c") && g[name]&(fFirst|fLast) == 0 {
+		if common && g[name]&(fFirst|fLast) == 0 {
 			f |= fCommon
 		}
 		g[name] |= f
